@@ -1,0 +1,1 @@
+"""docsage: cited answers from a project's own docs and code."""

@@ -1,0 +1,50 @@
+"""One exception tree. Messages say what went wrong and what to do about it.
+
+    DocsageError
+    ├── UsageError          the caller asked for something impossible: fix the call
+    │   ├── ConfigError         a bad setting or a missing optional extra
+    │   └── NotFoundError       an unknown collection, run or source
+    └── RunError            the run failed though the call was right: retry or inspect
+        ├── ParseError          one source could not be parsed (skipped, never fatal)
+        ├── StoreError          the index could not be read or written
+        └── ModelError          an embedding or chat model failed
+"""
+
+from __future__ import annotations
+
+
+class DocsageError(Exception):
+    """Base of every error docsage raises on purpose."""
+
+
+class UsageError(DocsageError):
+    """The call was wrong; the message says how to make it right."""
+
+
+class ConfigError(UsageError):
+    """A setting is invalid or an optional dependency is missing."""
+
+
+class NotFoundError(UsageError):
+    """A named collection, run or source does not exist."""
+
+
+class RunError(DocsageError):
+    """The call was right but the work failed."""
+
+
+class ParseError(RunError):
+    """A source could not be parsed; ingest skips it and reports the reason."""
+
+
+class StoreError(RunError):
+    """The index could not be read or written."""
+
+
+class ModelError(RunError):
+    """An embedding or chat model failed."""
+
+
+def missing_extra(package: str, install: str) -> ConfigError:
+    """The error for an optional dependency that is not installed."""
+    return ConfigError(f"{package} is not installed; install it with: {install}")
