@@ -1,13 +1,13 @@
 """One exception tree. Messages say what went wrong and what to do about it.
 
-    DocsageError
-    ├── UsageError          the caller asked for something impossible: fix the call
-    │   ├── ConfigError         a bad setting or a missing optional extra
-    │   └── NotFoundError       an unknown collection, run or source
-    └── RunError            the run failed though the call was right: retry or inspect
-        ├── ParseError          one source could not be parsed (skipped, never fatal)
-        ├── StoreError          the index could not be read or written
-        └── ModelError          an embedding or chat model failed
+DocsageError
+├── UsageError          the caller asked for something impossible: fix the call
+│   ├── ConfigError         a bad setting or a missing optional extra
+│   └── NotFoundError       an unknown collection, run or source
+└── RunError            the run failed though the call was right: retry or inspect
+    ├── ParseError          one source could not be parsed (skipped, never fatal)
+    ├── StoreError          the index could not be read or written
+    └── ModelError          an embedding or chat model failed
 """
 
 from __future__ import annotations

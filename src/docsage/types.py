@@ -102,6 +102,8 @@ class Hit:
     score: float
     lexical_rank: int | None = None
     dense_rank: int | None = None
+    lexical_score: float | None = None
+    dense_score: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -1,1 +1,1 @@
-"""Parsers turn one source's text into ``Section``s; see ``registry`` for which suffix goes where."""
+"""Parsers turn one source's text into ``Section``s; ``registry`` maps suffixes to them."""

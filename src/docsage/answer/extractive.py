@@ -1,0 +1,186 @@
+"""The default answerer: no LLM. It quotes the sentences of the best passages that answer the
+question, each with a numbered citation, and abstains when the evidence is weak.
+
+Confidence is a logistic function of two retrieval signals (the best dense cosine among the
+top hits and the share of the question's terms the best passage contains) whose weights and
+abstention threshold are fitted on data by ``benchmarks/calibrate.py`` and shipped in
+``calibration.json``; nothing here is a hand-picked cut-off.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from docsage.evals.grounding import split_sentences
+from docsage.lexical import index_tokens, query_tokens
+from docsage.ports import Embedder
+from docsage.retrieve import Retriever, SearchOptions
+from docsage.types import Answer, Citation, Hit, Timings
+
+MAX_EVIDENCE = 3
+MAX_SENTENCES = 2
+API_KINDS = frozenset({"api", "function", "class"})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Calibration:
+    """confidence = sigmoid(w_dense * dense + w_coverage * coverage + bias)."""
+
+    w_dense: float
+    w_coverage: float
+    bias: float
+    threshold: float
+
+
+@lru_cache(maxsize=1)
+def load_calibration() -> Calibration:
+    raw = json.loads(resources.files("docsage.answer").joinpath("calibration.json").read_text())
+    return Calibration(**{k: float(raw[k]) for k in ("w_dense", "w_coverage", "bias", "threshold")})
+
+
+def coverage(question: str, hit: Hit) -> float:
+    """Share of the question's content tokens that occur in the hit's title or text."""
+    wanted = set(query_tokens(question))
+    if not wanted:
+        return 0.0
+    have = set(index_tokens(f"{hit.chunk.title} {hit.chunk.anchor} {hit.chunk.text}"))
+    return len(wanted & have) / len(wanted)
+
+
+def confidence_features(question: str, hits: list[Hit]) -> tuple[float, float]:
+    """(best dense cosine among the top 3 hits, coverage of the top hit)."""
+    if not hits:
+        return (0.0, 0.0)
+    dense = max((h.dense_score or 0.0) for h in hits[:3])
+    return (dense, coverage(question, hits[0]))
+
+
+def confidence(features: tuple[float, float], calibration: Calibration) -> float:
+    z = calibration.w_dense * features[0] + calibration.w_coverage * features[1]
+    return 1.0 / (1.0 + math.exp(-(z + calibration.bias)))
+
+
+def _sentence_score(sentence: str, wanted: set[str], position: int) -> float:
+    tokens = set(index_tokens(sentence))
+    overlap = len(wanted & tokens) / max(len(wanted), 1)
+    return overlap + 0.3 / (1 + position)
+
+
+def best_sentences(question: str, hit: Hit, limit: int = MAX_SENTENCES) -> list[str]:
+    """The sentences of a passage that best answer the question, in passage order.
+
+    An API entry always leads with its first sentence: that is its definition.
+    """
+    sentences = [s for s in split_sentences(hit.chunk.text) if s.strip()]
+    if not sentences:
+        return []
+    wanted = set(query_tokens(question))
+    ranked = sorted(range(len(sentences)), key=lambda i: -_sentence_score(sentences[i], wanted, i))
+    chosen = set(ranked[:limit])
+    if hit.chunk.kind in API_KINDS:
+        chosen = {0, *ranked[: limit - 1]}
+    return [sentences[i] for i in sorted(chosen)]
+
+
+def _evidence(hits: list[Hit]) -> list[Hit]:
+    """Up to MAX_EVIDENCE hits with distinct refs, dropping those far below the best."""
+    chosen: list[Hit] = []
+    seen: set[str] = set()
+    for hit in hits:
+        if hit.chunk.ref in seen or hit.score < 0.5 * hits[0].score:
+            continue
+        seen.add(hit.chunk.ref)
+        chosen.append(hit)
+        if len(chosen) == MAX_EVIDENCE:
+            break
+    return chosen
+
+
+def _citation(number: int, hit: Hit, quote: str) -> Citation:
+    chunk = hit.chunk
+    return Citation(
+        number=number,
+        source=chunk.source,
+        anchor=chunk.anchor,
+        title=chunk.title,
+        lines=chunk.lines,
+        quote=quote,
+        chunk_id=chunk.id,
+    )
+
+
+def compose(question: str, hits: list[Hit]) -> tuple[str, tuple[Citation, ...]]:
+    """Answer text with ``[n]`` markers, and the citations they resolve to."""
+    parts: list[str] = []
+    citations: list[Citation] = []
+    for hit in _evidence(hits):
+        sentences = best_sentences(question, hit)
+        if not sentences:
+            continue
+        number = len(citations) + 1
+        quote = " ".join(sentences)
+        lead = f"{hit.chunk.title}: " if hit.chunk.kind in API_KINDS and hit.chunk.title else ""
+        parts.append(f"{lead}{quote} [{number}]")
+        citations.append(_citation(number, hit, quote))
+    return "\n\n".join(parts), tuple(citations)
+
+
+def abstention_text(conf: float, threshold: float, hits: list[Hit]) -> str:
+    lines = [
+        "Not found in the docs: no passage answers this with enough confidence "
+        f"({conf:.2f} < {threshold:.2f})."
+    ]
+    if hits:
+        lines.append("Closest sources:")
+        lines.extend(f"  - {h.chunk.ref} ({h.chunk.title})" for h in hits[:3])
+    return "\n".join(lines)
+
+
+class ExtractiveAnswerer:
+    def __init__(
+        self,
+        retriever: Retriever,
+        *,
+        abstain_below: float,
+        embedder: Embedder | None = None,
+        calibration: Calibration | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.abstain_below = abstain_below
+        self.calibration = calibration or load_calibration()
+
+    def ask(self, question: str, collection: str, *, path_prefix: str = "") -> Answer:
+        started = time.perf_counter()
+        result = self.retriever.search(
+            question, collection, SearchOptions(k=8, path_prefix=path_prefix)
+        )
+        hits = result.hits
+        conf = confidence(confidence_features(question, hits), self.calibration)
+        generate_start = time.perf_counter()
+        abstained = not hits or conf < self.abstain_below
+        citations: tuple[Citation, ...] = ()
+        if abstained:
+            text = abstention_text(conf, self.abstain_below, hits)
+        else:
+            text, citations = compose(question, hits)
+        done = time.perf_counter()
+        return Answer(
+            question=question,
+            text=text,
+            citations=citations,
+            confidence=round(conf, 4),
+            abstained=abstained,
+            sources=tuple(hits[:5]),
+            timings=Timings(
+                retrieve_ms=result.retrieve_ms,
+                rerank_ms=result.rerank_ms,
+                generate_ms=(done - generate_start) * 1000,
+                total_ms=(done - started) * 1000,
+            ),
+            index_version=self.retriever.store.index_version(collection),
+        )

@@ -1,0 +1,144 @@
+"""``docsage`` commands. Each is a few lines over ``docsage.app.Docsage``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from docsage.app import Docsage
+from docsage.cli import render
+from docsage.errors import DocsageError, UsageError
+from docsage.retrieve import MODES, Mode
+from docsage.settings import Settings, describe
+
+app = typer.Typer(
+    help="Cited answers from a project's own docs and code, offline by default.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option("--home", help="Index folder (default: $DOCSAGE_HOME or ~/.docsage)."),
+]
+CollectionOpt = Annotated[
+    str | None, typer.Option("--collection", "-c", help="Collection name (default: 'default').")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _open(home: Path | None) -> Docsage:
+    return Docsage(Settings.from_env(home=home))
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="Folder of docs and code to ingest.")],
+    collection: CollectionOpt = None,
+    home: HomeOpt = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", help="Extra gitignore-style pattern.")
+    ] = None,
+    no_default_ignores: Annotated[
+        bool, typer.Option("--no-default-ignores", help="Do not apply the built-in ignores.")
+    ] = False,
+    no_embed: Annotated[
+        bool, typer.Option("--no-embed", help="Index text only; run `docsage embed` later.")
+    ] = False,
+    embed_seconds: Annotated[
+        float | None, typer.Option(help="Stop embedding after this many seconds.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Ingest (or re-ingest, incrementally) a folder into a collection."""
+    with _open(home) as ds, render.progress_bars(not quiet) as progress:
+        report = ds.ingest(
+            path,
+            collection=collection,
+            ignore=tuple(ignore or ()),
+            use_default_ignores=not no_default_ignores,
+            embed=not no_embed,
+            embed_seconds=embed_seconds,
+            progress=progress,
+        )
+    render.print_report(report)
+
+
+@app.command()
+def embed(collection: CollectionOpt = None, home: HomeOpt = None) -> None:
+    """Embed the chunks that have no vector yet (after --no-embed or an interrupted run)."""
+    with _open(home) as ds, render.progress_bars(True) as progress:
+        done, missing = ds.embed_pending(collection=collection, progress=progress)
+    render.console.print(f"Embedded {done} chunks; {missing} still missing.")
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("-k", min=1, max=1000, help="Number of hits.")] = 10,
+    mode: Annotated[str, typer.Option(help=f"One of {', '.join(MODES)}.")] = "hybrid",
+    path: Annotated[str, typer.Option("--path", help="Only sources under this prefix.")] = "",
+    collection: CollectionOpt = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Hybrid (lexical + dense) search with provenance for every hit."""
+    if mode not in MODES:
+        raise UsageError(f"unknown --mode {mode!r}; use one of {', '.join(MODES)}")
+    chosen: Mode = mode
+    with _open(home) as ds:
+        result = ds.search(query, collection=collection, k=k, mode=chosen, path_prefix=path)
+    if as_json:
+        typer.echo(render.search_json(query, result))
+    else:
+        render.print_hits(result)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about the docs.")],
+    path: Annotated[str, typer.Option("--path", help="Only sources under this prefix.")] = "",
+    collection: CollectionOpt = None,
+    home: HomeOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Answer from the docs with numbered citations, or say the docs don't cover it."""
+    with _open(home) as ds:
+        answer = ds.ask(question, collection=collection, path_prefix=path)
+    if as_json:
+        typer.echo(render.answer_json(answer))
+    else:
+        render.print_answer(answer)
+
+
+@app.command()
+def collections(home: HomeOpt = None) -> None:
+    """List collections with their sizes and index versions."""
+    with _open(home) as ds:
+        infos = ds.collections()
+    if not infos:
+        render.console.print("No collections yet: docsage ingest PATH --collection NAME")
+    for info in infos:
+        render.console.print(
+            f"{info.name}: {info.documents} documents, {info.chunks} chunks, "
+            f"index v{info.index_version}"
+        )
+
+
+@app.command()
+def settings() -> None:
+    """Show every setting, its environment variable and default."""
+    for env, default, help_text in describe():
+        render.console.print(f"[bold]{env}[/] = {default}\n    {help_text}")
+
+
+def main() -> None:
+    try:
+        app()
+    except DocsageError as exc:
+        render.err_console.print(f"[red]error:[/] {exc}")
+        sys.exit(2 if isinstance(exc, UsageError) else 1)

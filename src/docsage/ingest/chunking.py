@@ -1,0 +1,117 @@
+"""Sections to chunks: pack whole blocks up to a size budget, never splitting a block unless
+one block alone is larger than the hard limit (then at line boundaries, and marked)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from docsage.types import Block, Chunk, Section
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChunkingPolicy:
+    """Sizes in characters; all-MiniLM-L6-v2 reads 256 word pieces, about 1,000 characters."""
+
+    target_chars: int = 1000
+    hard_max_chars: int = 4000
+
+
+def embed_text(title_path: Sequence[str], text: str) -> str:
+    """What the embedder sees: the two innermost headings, then the chunk's text.
+
+    The heading carries the API name or topic that the body often never repeats.
+    """
+    heading = " > ".join(t for t in title_path[-2:] if t)
+    return f"{heading}\n{text}" if heading else text
+
+
+def _split_block(block: Block, limit: int) -> Iterator[Block]:
+    lines = block.text.split("\n")
+    start = block.line_start
+    piece: list[str] = []
+    size = 0
+    offset = 0
+    for index, line in enumerate(lines):
+        if piece and size + len(line) + 1 > limit:
+            yield _piece(block, piece, start, offset)
+            offset = index
+            piece, size = [], 0
+        piece.append(line[:limit])
+        size += len(line) + 1
+    if piece:
+        yield _piece(block, piece, start, offset)
+
+
+def _piece(block: Block, lines: list[str], start: int | None, offset: int) -> Block:
+    first = None if start is None else start + offset
+    last = None if first is None else first + len(lines) - 1
+    return Block(text="\n".join(lines), kind=block.kind, line_start=first, line_end=last)
+
+
+def pack_blocks(blocks: Sequence[Block], policy: ChunkingPolicy) -> list[list[Block]]:
+    """Greedy packing of consecutive blocks into groups of about ``target_chars``."""
+    groups: list[list[Block]] = []
+    current: list[Block] = []
+    size = 0
+    for block in blocks:
+        pieces = (
+            list(_split_block(block, policy.target_chars))
+            if len(block.text) > policy.hard_max_chars
+            else [block]
+        )
+        for piece in pieces:
+            if current and size + len(piece.text) > policy.target_chars:
+                groups.append(current)
+                current, size = [], 0
+            current.append(piece)
+            size += len(piece.text) + 2
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _lines(blocks: Sequence[Block]) -> tuple[int | None, int | None]:
+    starts = [b.line_start for b in blocks if b.line_start is not None]
+    ends = [b.line_end for b in blocks if b.line_end is not None]
+    return (min(starts) if starts else None, max(ends) if ends else None)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def chunk_sections(
+    sections: Sequence[Section], *, collection: str, source: str, policy: ChunkingPolicy
+) -> list[Chunk]:
+    """Chunks for one source, numbered in document order."""
+    chunks: list[Chunk] = []
+    for section in sections:
+        blocks = section.blocks or (Block(text=section.title),)
+        for group in pack_blocks(blocks, policy):
+            text = "\n\n".join(b.text for b in group).strip()
+            if not text:
+                continue
+            ordinal = len(chunks)
+            text_hash = _sha(embed_text(section.heading_path, text))
+            line_start, line_end = _lines(group)
+            chunks.append(
+                Chunk(
+                    id=_sha(f"{collection}\0{source}\0{section.anchor}\0{ordinal}\0{text_hash}")[
+                        :24
+                    ],
+                    collection=collection,
+                    source=source,
+                    anchor=section.anchor,
+                    title=section.title,
+                    heading_path=section.heading_path,
+                    text=text,
+                    kind=section.kind,
+                    line_start=line_start,
+                    line_end=line_end,
+                    ordinal=ordinal,
+                    text_hash=text_hash,
+                )
+            )
+    return chunks

@@ -1,0 +1,174 @@
+"""Ingest a folder into a collection: walk, read, parse, chunk, commit, then embed.
+
+Text is committed in one transaction (crash-safe: all or nothing). Embedding runs after,
+in batches that each commit, over chunks whose text has no vector yet; a killed run resumes
+where it stopped and unchanged text is never embedded twice (vectors are keyed by text hash).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docsage.errors import ParseError, UsageError
+from docsage.ingest.chunking import ChunkingPolicy, chunk_sections, embed_text
+from docsage.ingest.parsers.registry import parser_for
+from docsage.ingest.sources import DEFAULT_MAX_BYTES, ReadFile, SourceFile, iter_read, walk
+from docsage.ports import Embedder, FileUpdate, Store
+from docsage.types import Chunk, Document, IngestReport, SkippedFile
+
+PARSER_VERSION = "1"
+ProgressFn = Callable[[str, int, int], None]
+"""Called as (stage, done, total); stages are "files" and "embeddings"."""
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass(kw_only=True)
+class IngestOptions:
+    ignore: Sequence[str] = ()
+    use_default_ignores: bool = True
+    max_bytes: int = DEFAULT_MAX_BYTES
+    chunking: ChunkingPolicy = field(default_factory=ChunkingPolicy)
+    embed_batch: int = 256
+    embed_seconds: float | None = None  # stop embedding after this long; the rest waits
+
+
+@dataclass(kw_only=True)
+class _RunState:
+    skipped: list[SkippedFile] = field(default_factory=list)
+    ingested: int = 0
+    unchanged: int = 0
+    chunks_written: int = 0
+
+
+def _parse(read: ReadFile, collection: str, policy: ChunkingPolicy) -> FileUpdate:
+    parser = parser_for(read.source)
+    if parser is None:
+        raise ParseError("unsupported file type")
+    sections = parser(read.text)
+    chunks = chunk_sections(sections, collection=collection, source=read.source, policy=policy)
+    title = sections[0].heading_path[0] if sections and sections[0].heading_path else ""
+    document = Document(
+        collection=collection,
+        source=read.source,
+        content_hash=read.content_hash,
+        title=title,
+        size=read.size,
+    )
+    return FileUpdate(document=document, chunks=chunks)
+
+
+def _updates(
+    files: Sequence[SourceFile],
+    existing: dict[str, str],
+    collection: str,
+    options: IngestOptions,
+    state: _RunState,
+    progress: ProgressFn,
+) -> Iterator[FileUpdate]:
+    salt = PARSER_VERSION
+    for done, read in enumerate(iter_read(files, max_bytes=options.max_bytes, salt=salt), 1):
+        progress("files", done, len(files))
+        if isinstance(read, SkippedFile):
+            state.skipped.append(read)
+            continue
+        if existing.get(read.source) == read.content_hash:
+            state.unchanged += 1
+            continue
+        try:
+            update = _parse(read, collection, options.chunking)
+        except ParseError as exc:
+            state.skipped.append(SkippedFile(source=read.source, reason=str(exc)))
+            continue
+        except Exception as exc:
+            # A parser bug on one odd file must not cost the whole run; it is reported.
+            reason = f"parser failed: {type(exc).__name__}: {exc}"
+            state.skipped.append(SkippedFile(source=read.source, reason=reason[:300]))
+            continue
+        state.ingested += 1
+        state.chunks_written += len(update.chunks)
+        yield update
+
+
+def ingest_folder(
+    store: Store,
+    root: Path,
+    collection: str,
+    *,
+    options: IngestOptions | None = None,
+    embedder: Embedder | None = None,
+    progress: ProgressFn = _no_progress,
+) -> IngestReport:
+    """Bring ``collection`` in line with the files under ``root`` and embed what is new."""
+    options = options or IngestOptions()
+    started = time.perf_counter()
+    if not root.is_dir():
+        raise UsageError(f"{root} is not a folder; pass the root folder of the docs to ingest")
+    files, skipped = walk(
+        root, ignore=options.ignore, use_default_ignores=options.use_default_ignores
+    )
+    state = _RunState(skipped=list(skipped))
+    existing = store.documents(collection)
+    on_disk = {f.source for f in files}
+    removed = sorted(s for s in existing if s not in on_disk)
+    version = store.apply(
+        collection, _updates(files, existing, collection, options, state, progress), removed
+    )
+    embedded, missing = (0, 0)
+    if embedder is not None:
+        embedded, missing = embed_missing(
+            store, embedder, collection, batch=options.embed_batch,
+            seconds=options.embed_seconds, progress=progress,
+        )  # fmt: skip
+    return IngestReport(
+        collection=collection,
+        files_seen=len(files) + len(skipped),
+        files_ingested=state.ingested,
+        files_unchanged=state.unchanged,
+        files_removed=len(removed),
+        chunks_written=state.chunks_written,
+        chunks_embedded=embedded,
+        vectors_missing=missing,
+        skipped=tuple(state.skipped),
+        index_version=version,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def embed_missing(
+    store: Store,
+    embedder: Embedder,
+    collection: str,
+    *,
+    batch: int = 256,
+    seconds: float | None = None,
+    progress: ProgressFn = _no_progress,
+) -> tuple[int, int]:
+    """Embed chunks whose text has no vector yet; returns (embedded, still missing)."""
+    pending = _distinct_texts(store.chunks_missing_vectors(collection, embedder.name))
+    deadline = None if seconds is None else time.perf_counter() + seconds
+    done = 0
+    progress("embeddings", 0, len(pending))
+    for start in range(0, len(pending), batch):
+        if deadline is not None and time.perf_counter() > deadline:
+            break
+        group = pending[start : start + batch]
+        vectors = embedder.embed([embed_text(c.heading_path, c.text) for c in group])
+        store.put_vectors(
+            embedder.name, [(c.text_hash, v) for c, v in zip(group, vectors, strict=True)]
+        )
+        done += len(group)
+        progress("embeddings", done, len(pending))
+    return done, len(pending) - done
+
+
+def _distinct_texts(chunks: Sequence[Chunk]) -> list[Chunk]:
+    seen: dict[str, Chunk] = {}
+    for chunk in chunks:
+        seen.setdefault(chunk.text_hash, chunk)
+    return list(seen.values())

@@ -1,0 +1,124 @@
+"""Finding the files to ingest under a root, and reading them safely.
+
+Every problem with one file becomes a ``SkippedFile`` reason; nothing here raises for a
+single bad file. Default ignore rules cover VCS folders, environments, build output, static
+assets and Sphinx's ``_sources`` copies; a ``.gitignore`` or ``.docsageignore`` at the root
+adds to them, and callers may replace the defaults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from docsage.types import SkippedFile
+
+DEFAULT_IGNORES: tuple[str, ...] = (
+    ".git/", ".hg/", ".svn/", ".venv/", "venv/", "node_modules/", "__pycache__/",
+    ".tox/", ".nox/", ".mypy_cache/", ".pytest_cache/", ".ruff_cache/", "*.egg-info/",
+    "_static/", "_images/", "_downloads/", "_sources/", ".doctrees/", ".buildinfo",
+    "genindex*.html", "search.html", "py-modindex.html", "searchindex.js", "objects.inv",
+    ".docsage/",
+)  # fmt: skip
+IGNORE_FILES = (".gitignore", ".docsageignore")
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SourceFile:
+    path: Path
+    source: str  # path relative to the root, with forward slashes
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReadFile:
+    source: str
+    text: str
+    content_hash: str
+    size: int
+
+
+def ignore_spec(root: Path, extra: Sequence[str], use_defaults: bool) -> pathspec.PathSpec:  # type: ignore[type-arg]
+    lines = list(DEFAULT_IGNORES if use_defaults else ())
+    for name in IGNORE_FILES:
+        candidate = root / name
+        if candidate.is_file():
+            lines.extend(candidate.read_text(encoding="utf-8", errors="replace").splitlines())
+    lines.extend(extra)
+    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+
+
+def walk(
+    root: Path, *, ignore: Sequence[str] = (), use_default_ignores: bool = True
+) -> tuple[list[SourceFile], list[SkippedFile]]:
+    """Files under ``root`` that the ignore rules keep, sorted, and the skipped symlinks.
+
+    Symlinked directories are not followed (that is what makes loops impossible); a
+    symlinked file is read if it resolves, and reported if it does not.
+    """
+    root = root.resolve()
+    spec = ignore_spec(root, ignore, use_default_ignores)
+    found: list[SourceFile] = []
+    skipped: list[SkippedFile] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        rel_dir = Path(dirpath).relative_to(root).as_posix()
+        prefix = "" if rel_dir == "." else rel_dir + "/"
+        dirnames[:] = sorted(d for d in dirnames if not spec.match_file(prefix + d + "/"))
+        for name in sorted(filenames):
+            rel = prefix + name
+            if spec.match_file(rel):
+                continue
+            path = Path(dirpath) / name
+            if path.is_symlink() and not _resolves(path):
+                skipped.append(SkippedFile(source=rel, reason="broken symlink or symlink loop"))
+                continue
+            found.append(SourceFile(path=path, source=rel))
+    return found, skipped
+
+
+def _resolves(path: Path) -> bool:
+    try:
+        path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return False
+    return True
+
+
+def read_source(file: SourceFile, *, max_bytes: int, salt: str) -> ReadFile | SkippedFile:
+    """The file's text and content hash, or the reason it cannot be ingested.
+
+    ``salt`` goes into the hash, so changing the parsers re-processes every file once.
+    """
+    try:
+        size = file.path.stat().st_size
+        if size > max_bytes:
+            return SkippedFile(
+                source=file.source, reason=f"over the size limit ({size} > {max_bytes} bytes)"
+            )
+        data = file.path.read_bytes()
+    except OSError as exc:
+        return SkippedFile(source=file.source, reason=f"unreadable: {exc.strerror or exc}")
+    if not data.strip():
+        return SkippedFile(source=file.source, reason="empty file")
+    if b"\x00" in data[:8192]:
+        return SkippedFile(source=file.source, reason="binary file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return SkippedFile(
+            source=file.source, reason=f"not UTF-8 text (invalid byte at offset {exc.start})"
+        )
+    digest = hashlib.sha256(salt.encode() + b"\0" + data).hexdigest()
+    return ReadFile(source=file.source, text=text, content_hash=digest, size=size)
+
+
+def iter_read(
+    files: Sequence[SourceFile], *, max_bytes: int, salt: str
+) -> Iterator[ReadFile | SkippedFile]:
+    for file in files:
+        yield read_source(file, max_bytes=max_bytes, salt=salt)

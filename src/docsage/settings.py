@@ -1,0 +1,85 @@
+"""Every setting in one table: name, default, help. Read once, from ``DOCSAGE_*`` variables.
+
+Only ``app.py`` and the front ends use this module; everything below takes explicit arguments.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from docsage.errors import ConfigError
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+_DEFAULT_HOME = Path.home() / ".docsage"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    home: Path = _setting(_DEFAULT_HOME, "Folder holding the index (index.sqlite) and its caches.")
+    collection: str = _setting("default", "Collection used when a command names none.")
+    embedder: str = _setting(
+        "onnx:all-MiniLM-L6-v2",
+        "Embedding model: 'onnx:all-MiniLM-L6-v2' (local), 'openai:<model>' (any "
+        "OpenAI-compatible /v1/embeddings server) or 'none' (lexical search only).",
+    )
+    embeddings_url: str = _setting(
+        "http://127.0.0.1:8000/v1", "Base URL of the OpenAI-compatible embeddings server."
+    )
+    embeddings_api_key: str = _setting("", "API key sent to the embeddings server, if any.")
+    embed_threads: int = _setting(0, "ONNX Runtime threads for the local embedder; 0 = all cores.")
+    max_file_bytes: int = _setting(10 * 1024 * 1024, "Files larger than this are skipped.")
+    rerank: bool = _setting(True, "Run the reranking stage after fusion.")
+    lexical_weight: float = _setting(1.0, "Weight of the lexical list in rank fusion.")
+    dense_weight: float = _setting(1.0, "Weight of the dense list in rank fusion.")
+    abstain_below: float = _setting(
+        -1.0,
+        "Answer confidence under which docsage abstains; -1 = the calibrated value "
+        "shipped in docsage/answer/calibration.json.",
+    )
+
+    @property
+    def index_path(self) -> Path:
+        return self.home / "index.sqlite"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``DOCSAGE_<NAME>`` variables, then explicit overrides."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"DOCSAGE_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _convert(f.name, raw, f.default)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
+
+
+def _convert(name: str, raw: str, default: Any) -> Any:
+    try:
+        if isinstance(default, bool):
+            if raw.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
+                raise ValueError(raw)
+            return raw.lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, Path):
+            return Path(raw).expanduser()
+        return type(default)(raw)
+    except ValueError as exc:
+        raise ConfigError(
+            f"DOCSAGE_{name.upper()}={raw!r} is not a valid {type(default).__name__}"
+        ) from exc
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(environment variable, default, help) for every setting, for docs and ``--help``."""
+    return [
+        (f"DOCSAGE_{f.name.upper()}", str(f.default), str(f.metadata["help"]))
+        for f in fields(Settings)
+    ]

@@ -1,0 +1,81 @@
+"""Append-only, named schema migrations for the SQLite store, recorded in ``migrations``.
+
+Never edit a migration that has shipped: add a new one at the end.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    (
+        "0001_core",
+        """
+        CREATE TABLE collections (
+            name TEXT PRIMARY KEY,
+            index_version INTEGER NOT NULL DEFAULT 0,
+            updated_at REAL NOT NULL DEFAULT (unixepoch())
+        );
+        CREATE TABLE documents (
+            collection TEXT NOT NULL,
+            source TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            size INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (collection, source)
+        );
+        CREATE TABLE chunks (
+            rowid INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            collection TEXT NOT NULL,
+            source TEXT NOT NULL,
+            anchor TEXT NOT NULL,
+            title TEXT NOT NULL,
+            heading_path TEXT NOT NULL,
+            text TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            line_start INTEGER,
+            line_end INTEGER,
+            ordinal INTEGER NOT NULL,
+            text_hash TEXT NOT NULL
+        );
+        CREATE INDEX chunks_by_source ON chunks (collection, source, ordinal);
+        CREATE INDEX chunks_by_hash ON chunks (text_hash);
+        CREATE VIRTUAL TABLE chunks_fts USING fts5 (
+            title, body, tokenize = "porter unicode61 tokenchars '_'"
+        );
+        CREATE TABLE vectors (
+            model TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (model, text_hash)
+        ) WITHOUT ROWID;
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        INSERT INTO meta VALUES ('vectors_version', 0);
+        """,
+    ),
+)
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Apply every migration not yet recorded, each in its own transaction."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at REAL NOT NULL)"
+    )
+    done = {row[0] for row in conn.execute("SELECT name FROM migrations")}
+    for name, script in MIGRATIONS:
+        if name in done:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
+                conn.execute("ROLLBACK")
+                continue
+            for statement in script.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute("INSERT INTO migrations VALUES (?, unixepoch())", (name,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
