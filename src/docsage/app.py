@@ -68,7 +68,10 @@ class Docsage:
                 self.store,
                 self.embedder,
                 weights=FusionWeights(
-                    lexical=self.settings.lexical_weight, dense=self.settings.dense_weight
+                    lexical=self.settings.lexical_weight,
+                    dense=self.settings.dense_weight,
+                    link_prior=self.settings.link_prior,
+                    api_prior=self.settings.api_prior,
                 ),
                 reranker=IdentifierReranker() if self.settings.rerank else None,
             )

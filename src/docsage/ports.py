@@ -41,10 +41,12 @@ class CollectionInfo:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class FileUpdate:
-    """One source's new state: its document row and all of its chunks."""
+    """One source's new state: its document row, all of its chunks, and the refs
+    (``source`` or ``source#anchor``) it links to inside the same root."""
 
     document: Document
     chunks: Sequence[Chunk]
+    links: Sequence[str] = ()
 
 
 class Store(Protocol):
@@ -82,6 +84,10 @@ class Store(Protocol):
 
     def chunks(self, collection: str, source: str, anchor: str | None = None) -> list[Chunk]:
         """The chunks of a source (optionally of one anchor), in document order."""
+        ...
+
+    def link_counts(self, collection: str) -> dict[str, int]:
+        """ref -> number of other sources linking to it (the in-link prior)."""
         ...
 
     def collections(self) -> list[CollectionInfo]: ...

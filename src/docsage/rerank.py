@@ -18,11 +18,21 @@ from docsage.types import Hit
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
+def _looks_like_code(word: str) -> bool:
+    return "." in word or "_" in word or any(c.isupper() for c in word[1:])
+
+
 def query_names(query: str) -> set[str]:
-    """Lowercased identifiers in the question, dotted ones also by their dotted suffixes."""
+    """Lowercased code names in the question (dotted, snake_case, CamelCase, or written in
+    backticks), dotted ones also by their dotted suffixes. Plain English words are not
+    names: "sum the values" must not promote every entry called ``values``."""
+    backticked = {m.strip() for m in re.findall(r"`([^`]+)`", query)}
     names: set[str] = set()
     for match in _NAME.finditer(query):
-        parts = match.group(0).lower().split(".")
+        word = match.group(0)
+        if not (_looks_like_code(word) or word in backticked):
+            continue
+        parts = word.lower().split(".")
         for start in range(len(parts)):
             names.add(".".join(parts[start:]))
     return {n for n in names if n not in STOPWORDS and len(n) > 2}

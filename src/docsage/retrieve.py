@@ -7,15 +7,18 @@ while an ingest is still embedding, and becomes hybrid as vectors arrive.
 
 from __future__ import annotations
 
+import math
+import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 from docsage.errors import UsageError
 from docsage.ports import Embedder, ScoredChunk, Store
 from docsage.types import Hit
 
+API_KINDS = frozenset({"api", "function", "class"})
 Mode = Literal["hybrid", "lexical", "dense"]
 MODES: tuple[Mode, ...] = ("hybrid", "lexical", "dense")
 
@@ -41,6 +44,38 @@ class FusionWeights:
     lexical: float = 1.0
     dense: float = 1.0
     rrf_k: float = 60.0
+    link_prior: float = 0.0
+    api_prior: float = 1.0
+
+
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
+_BACKTICKED = re.compile(r"`([^`\n]*)`")
+_API_REF = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?:\(\))?|[A-Za-z_]\w*\(\)")
+
+
+def focus_query(query: str) -> str:
+    """The question without the literal data it quotes: string literals ('file.txt') and
+    backticked values (`d2`, `mydict`) are the asker's data, not words of the docs, and they
+    pull both retrievers off topic. Backticked API references (`os.path.join`, `len()`)
+    stay. Falls back to the whole question when nothing else is left.
+    """
+    kept = _BACKTICKED.sub(
+        lambda m: m.group(1) if _API_REF.fullmatch(m.group(1).strip()) else " ", query
+    )
+    kept = _QUOTED.sub(" ", kept)
+    kept = " ".join(kept.split())
+    return kept if kept.strip(" ?.!,") else query
+
+
+def link_prior(inlinks: int, max_inlinks: int, weight: float) -> float:
+    """Multiplier 1 + weight * log(1 + n) / log(1 + n_max) for a ref with n in-links.
+
+    A log-damped in-link (citation count) prior, as in link-based ranking for web search
+    (Kraaij, Westerveld and Hiemstra, SIGIR 2002, use in-link counts as a document prior).
+    """
+    if weight <= 0 or max_inlinks <= 0:
+        return 1.0
+    return 1.0 + weight * math.log1p(inlinks) / math.log1p(max_inlinks)
 
 
 def rrf_fuse(
@@ -97,9 +132,10 @@ class Retriever:
         if options.mode == "dense" and self.embedder is None:
             raise UsageError("dense search needs an embedder; configure one or use --mode lexical")
         started = time.perf_counter()
-        lexical = self._lexical(query, collection, options) if options.mode != "dense" else []
-        dense = self._dense(query, collection, options) if options.mode != "lexical" else []
-        hits = self._fuse(lexical, dense)
+        focused = focus_query(query)
+        lexical = self._lexical(focused, collection, options) if options.mode != "dense" else []
+        dense = self._dense(focused, collection, options) if options.mode != "lexical" else []
+        hits = self._apply_prior(self._fuse(lexical, dense), collection)
         retrieved = time.perf_counter()
         if self.reranker is not None and hits:
             hits = self.reranker.rerank(query, hits)
@@ -110,6 +146,22 @@ class Retriever:
             rerank_ms=(done - retrieved) * 1000,
             dense_available=bool(dense),
         )
+
+    def _apply_prior(self, hits: list[Hit], collection: str) -> list[Hit]:
+        if not hits:
+            return hits
+        counts = self.store.link_counts(collection) if self.weights.link_prior > 0 else {}
+        top = max(counts.values(), default=0)
+        rescored = [
+            replace(
+                h,
+                score=h.score
+                * link_prior(counts.get(h.chunk.ref, 0), top, self.weights.link_prior)
+                * (self.weights.api_prior if h.chunk.kind in API_KINDS else 1.0),
+            )
+            for h in hits
+        ]
+        return sorted(rescored, key=lambda h: -h.score)
 
     def _fuse(self, lexical: list[ScoredChunk], dense: list[ScoredChunk]) -> list[Hit]:
         chunks = {s.chunk.id: s.chunk for s in (*lexical, *dense)}

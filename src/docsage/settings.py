@@ -38,7 +38,13 @@ class Settings:
     max_file_bytes: int = _setting(10 * 1024 * 1024, "Files larger than this are skipped.")
     rerank: bool = _setting(True, "Run the reranking stage after fusion.")
     lexical_weight: float = _setting(1.0, "Weight of the lexical list in rank fusion.")
-    dense_weight: float = _setting(1.0, "Weight of the dense list in rank fusion.")
+    dense_weight: float = _setting(4.0, "Weight of the dense list in rank fusion.")
+    link_prior: float = _setting(
+        3.0, "Weight of the in-link prior (entries the docs link to often rank higher); 0 = off."
+    )
+    api_prior: float = _setting(
+        1.3, "Score multiplier for API entries (functions, classes, Sphinx objects) in ranking."
+    )
     abstain_below: float = _setting(
         -1.0,
         "Answer confidence under which docsage abstains; -1 = the calibrated value "

@@ -10,6 +10,7 @@ import typer
 
 from docsage.app import Docsage
 from docsage.cli import render
+from docsage.cli.eval_cmd import eval_app
 from docsage.errors import DocsageError, UsageError
 from docsage.retrieve import MODES, Mode
 from docsage.settings import Settings, describe
@@ -20,6 +21,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.add_typer(eval_app, name="eval")
 
 HomeOpt = Annotated[
     Path | None,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from docsage.errors import ParseError, UsageError
 from docsage.ingest.chunking import ChunkingPolicy, chunk_sections, embed_text
+from docsage.ingest.links import outgoing_links
 from docsage.ingest.parsers.registry import parser_for
 from docsage.ingest.sources import DEFAULT_MAX_BYTES, ReadFile, SourceFile, iter_read, walk
 from docsage.ports import Embedder, FileUpdate, Store
@@ -60,7 +61,8 @@ def _parse(read: ReadFile, collection: str, policy: ChunkingPolicy) -> FileUpdat
         title=title,
         size=read.size,
     )
-    return FileUpdate(document=document, chunks=chunks)
+    links = outgoing_links(read.source, read.text)
+    return FileUpdate(document=document, chunks=chunks, links=links)
 
 
 def _updates(
@@ -112,6 +114,10 @@ def ingest_folder(
     files, skipped = walk(
         root, ignore=options.ignore, use_default_ignores=options.use_default_ignores
     )
+    # Decide by name before reading: a PNG is "unsupported", not "not UTF-8", and is never read.
+    unsupported = [f for f in files if parser_for(f.source) is None]
+    files = [f for f in files if parser_for(f.source) is not None]
+    skipped += [SkippedFile(source=f.source, reason="unsupported file type") for f in unsupported]
     state = _RunState(skipped=list(skipped))
     existing = store.documents(collection)
     on_disk = {f.source for f in files}

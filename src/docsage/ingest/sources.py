@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,7 +51,7 @@ def ignore_spec(root: Path, extra: Sequence[str], use_defaults: bool) -> pathspe
         if candidate.is_file():
             lines.extend(candidate.read_text(encoding="utf-8", errors="replace").splitlines())
     lines.extend(extra)
-    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+    return pathspec.GitIgnoreSpec.from_lines(lines)
 
 
 def walk(
@@ -69,6 +70,10 @@ def walk(
         rel_dir = Path(dirpath).relative_to(root).as_posix()
         prefix = "" if rel_dir == "." else rel_dir + "/"
         dirnames[:] = sorted(d for d in dirnames if not spec.match_file(prefix + d + "/"))
+        for name in dirnames:
+            if (Path(dirpath) / name).is_symlink():
+                reason = "symlinked folder not followed"
+                skipped.append(SkippedFile(source=prefix + name, reason=reason))
         for name in sorted(filenames):
             rel = prefix + name
             if spec.match_file(rel):
@@ -95,7 +100,10 @@ def read_source(file: SourceFile, *, max_bytes: int, salt: str) -> ReadFile | Sk
     ``salt`` goes into the hash, so changing the parsers re-processes every file once.
     """
     try:
-        size = file.path.stat().st_size
+        info = file.path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            return SkippedFile(source=file.source, reason="not a regular file")
+        size = info.st_size
         if size > max_bytes:
             return SkippedFile(
                 source=file.source, reason=f"over the size limit ({size} > {max_bytes} bytes)"

@@ -80,6 +80,7 @@ class SQLiteStore:
             raise StoreError(f"cannot open the index at {self.path}: {exc}") from exc
         self._lock = threading.RLock()
         self._dense: dict[tuple[str, str], _DenseMatrix] = {}
+        self._links: dict[str, tuple[int, dict[str, int]]] = {}
 
     # -- transactions -------------------------------------------------------------------
 
@@ -135,6 +136,7 @@ class SQLiteStore:
         conn.execute(
             "DELETE FROM documents WHERE collection = ? AND source = ?", (collection, source)
         )
+        conn.execute("DELETE FROM links WHERE collection = ? AND source = ?", (collection, source))
 
     @staticmethod
     def _insert(conn: sqlite3.Connection, update: FileUpdate) -> None:
@@ -142,6 +144,10 @@ class SQLiteStore:
         conn.execute(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?)",
             (doc.collection, doc.source, doc.content_hash, doc.title, doc.size),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO links VALUES (?, ?, ?)",
+            [(doc.collection, doc.source, target) for target in update.links],
         )
         for chunk in update.chunks:
             cursor = conn.execute(
@@ -170,6 +176,19 @@ class SQLiteStore:
             sql += " AND c.anchor = ?"
             params.append(anchor)
         return [_row_to_chunk(r) for r in self._read(sql + " ORDER BY c.ordinal", params)]
+
+    def link_counts(self, collection: str) -> dict[str, int]:
+        version = self.index_version(collection)
+        cached = self._links.get(collection)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        rows = self._read(
+            "SELECT target, count(*) FROM links WHERE collection = ? GROUP BY target",
+            (collection,),
+        )
+        counts = {str(target): int(n) for target, n in rows}
+        self._links[collection] = (version, counts)
+        return counts
 
     def collections(self) -> list[CollectionInfo]:
         rows = self._read(
@@ -283,17 +302,12 @@ class SQLiteStore:
         rows = self._read(
             f"SELECT -bm25(chunks_fts, 2.0, 1.0) AS score, {_CHUNK_COLUMNS}"
             " FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid"
-            " WHERE chunks_fts MATCH ? AND c.collection = ? AND c.source LIKE ? ESCAPE '\\'"
+            " WHERE chunks_fts MATCH ? AND c.collection = ? AND substr(c.source, 1, ?) = ?"
             " ORDER BY bm25(chunks_fts, 2.0, 1.0) LIMIT ?",
-            (match, collection, _like_prefix(path_prefix), k),
+            (match, collection, len(path_prefix), path_prefix, k),
         )
         return [ScoredChunk(chunk=_row_to_chunk(r[1:]), score=float(r[0])) for r in rows]
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
-
-
-def _like_prefix(prefix: str) -> str:
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"

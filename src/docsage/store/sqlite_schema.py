@@ -50,8 +50,40 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             vector BLOB NOT NULL,
             PRIMARY KEY (model, text_hash)
         ) WITHOUT ROWID;
+        CREATE TABLE links (
+            collection TEXT NOT NULL,
+            source TEXT NOT NULL,
+            target TEXT NOT NULL,
+            PRIMARY KEY (collection, source, target)
+        ) WITHOUT ROWID;
+        CREATE INDEX links_by_target ON links (collection, target);
         CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
         INSERT INTO meta VALUES ('vectors_version', 0);
+        """,
+    ),
+    (
+        "0002_eval_runs",
+        """
+        CREATE TABLE eval_runs (
+            id TEXT PRIMARY KEY,
+            created_at REAL NOT NULL,
+            collection TEXT NOT NULL,
+            dataset TEXT NOT NULL,
+            k INTEGER NOT NULL,
+            mode TEXT NOT NULL,
+            index_version INTEGER NOT NULL,
+            n_cases INTEGER NOT NULL,
+            n_errors INTEGER NOT NULL,
+            summary TEXT NOT NULL
+        );
+        CREATE TABLE eval_results (
+            run_id TEXT NOT NULL REFERENCES eval_runs (id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            case_id TEXT NOT NULL,
+            record TEXT NOT NULL,
+            PRIMARY KEY (run_id, ordinal)
+        );
+        CREATE INDEX eval_runs_by_time ON eval_runs (created_at);
         """,
     ),
 )
