@@ -11,7 +11,6 @@ index as a clean run and embedding none of the texts whose vectors survived the 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import signal
 import sqlite3
@@ -165,7 +164,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
     )
 
 
-def start_child(home: Path, root: Path, pause_stage: str = "", pause_at: int = -1) -> subprocess.Popen[str]:
+def start_child(
+    home: Path, root: Path, pause_stage: str = "", pause_at: int = -1
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-c", CHILD, str(home), str(root), pause_stage, str(pause_at),
          str(SECONDS_PER_TEXT)],
@@ -180,21 +181,26 @@ def read_until(child: subprocess.Popen[str], marker: str, timeout: float = 60.0)
     while time.monotonic() < deadline:
         line = child.stdout.readline()
         if not line:
-            raise AssertionError(f"child ended before {marker!r}: {child.stderr.read() if child.stderr else ''}")
+            raise AssertionError(
+                f"child ended before {marker!r}: {child.stderr.read() if child.stderr else ''}"
+            )
         lines.append(line.strip())
         if line.startswith(marker):
             return lines
     raise AssertionError(f"no {marker!r} within {timeout} s")
 
 
+def reap(child: subprocess.Popen[str]) -> int:
+    child.wait(timeout=30)
+    for pipe in (child.stdout, child.stderr):
+        if pipe is not None:
+            pipe.close()
+    return child.returncode
+
+
 def kill(child: subprocess.Popen[str]) -> None:
     child.send_signal(signal.SIGKILL)
-    child.wait(timeout=30)
-    assert child.returncode == -signal.SIGKILL
-    if child.stdout:
-        child.stdout.close()
-    if child.stderr:
-        child.stderr.close()
+    assert reap(child) == -signal.SIGKILL
 
 
 def fresh_home(corpus: Corpus, tmp_path: Path) -> Path:
@@ -240,7 +246,7 @@ def test_kill_inside_the_text_transaction_keeps_the_old_index(
     wal = home / "index.sqlite-wal"
     kill(child)
     assert wal.exists()  # the killed writer left its WAL behind; recovery must cope with it
-    state, survived = check_after_kill_and_resume(corpus, home)
+    state, _ = check_after_kill_and_resume(corpus, home)
     assert state == corpus.old
 
 
@@ -261,15 +267,16 @@ def test_kill_between_embedding_batches_keeps_text_and_committed_vectors(
 
 
 @pytest.fixture(scope="module")
-def clean_run_seconds(corpus: Corpus, tmp_path_factory: pytest.TempPathFactory) -> tuple[float, float]:
+def clean_run_seconds(
+    corpus: Corpus, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[float, float]:
     """(seconds until embedding starts, seconds until done) for an unkilled child run."""
     home = tmp_path_factory.mktemp("clean-home")
     shutil.copy(corpus.v1_index, home / "index.sqlite")
     started = time.monotonic()
     child = start_child(home, corpus.v2)
     lines = read_until(child, "DONE")
-    child.wait(timeout=30)
-    assert child.returncode == 0
+    assert reap(child) == 0
     startup = time.monotonic() - started - float(lines[-1].split()[1])
     embed_start = next(float(line.split()[3]) for line in lines if line.startswith("embeddings 0"))
     assert text_state(home / "index.sqlite") == corpus.new

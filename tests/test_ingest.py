@@ -145,7 +145,9 @@ def test_every_format_is_ingested_with_provenance(ds: Docsage, every_format: Pat
 
     [md] = ds.store.chunks("c", "guide/intro.md", "configure-retries")
     assert (md.title, md.heading_path, md.lines) == (
-        "Configure retries", ("Guide", "Configure retries"), (7, 7)
+        "Configure retries",
+        ("Guide", "Configure retries"),
+        (7, 7),
     )
     [api] = ds.store.chunks("c", "api.rst", "frobnicate")
     assert (api.kind, api.title, api.lines) == ("api", "frobnicate(x)", (6, 6))
@@ -153,8 +155,10 @@ def test_every_format_is_ingested_with_provenance(ds: Docsage, every_format: Pat
     assert (html.title, html.heading_path, html.lines) == ("More", ("Widget heading", "More"), None)
     [txt] = ds.store.chunks("c", "notes.txt")
     assert (txt.title, txt.kind, txt.lines) == ("Notes", "text", (1, 3))
-    [func] = ds.store.chunks("c", "pkg/mod.py", "helper")
-    assert (func.kind, func.title, func.lines) == ("function", "def helper(a, b)", (4, 6))
+    funcs = ds.store.chunks("c", "pkg/mod.py", "helper")  # one or more chunks, in order
+    assert {(f.kind, f.title) for f in funcs} == {("function", "def helper(a, b)")}
+    assert (funcs[0].line_start, funcs[-1].line_end) == (4, 6)
+    assert [f.ordinal for f in funcs] == sorted(f.ordinal for f in funcs)
     [method] = ds.store.chunks("c", "pkg/mod.py", "Thing.run")
     assert method.heading_path == ("Thing", "run")
     [record] = ds.store.chunks("c", "data/records.jsonl", "r1")
@@ -249,8 +253,11 @@ def test_moved_file_is_not_embedded_again(
     assert (report.files_ingested, report.files_removed) == (2, 1)
     assert embedder.texts == []
     assert report.vectors_missing == 0
-    hits = ds.search("gadgets", collection="c", mode="dense").hits
-    assert {h.chunk.source for h in hits[:2]} == {"moved.txt", "copy.txt"}
+    [chunk] = ds.store.chunks("c", "moved.txt")
+    query = embed_text(chunk.heading_path, chunk.text)  # its own text: cosine 1 for both copies
+    hits = ds.store.dense_search("c", embedder.name, embedder.embed([query])[0], 2)
+    assert {h.chunk.source for h in hits} == {"moved.txt", "copy.txt"}
+    assert [h.score for h in hits] == pytest.approx([1.0, 1.0])
 
 
 def test_no_embed_then_embed_pending(tmp_path: Path, every_format: Path) -> None:

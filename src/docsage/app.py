@@ -6,6 +6,7 @@ is how tests and plugin authors swap adapters without touching settings.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -104,14 +105,20 @@ class Docsage:
             max_bytes=self.settings.max_file_bytes,
             embed_seconds=embed_seconds,
         )
-        return ingest_folder(
+        name = self._collection(collection, must_exist=False)
+        report = ingest_folder(
             self.store,
             Path(path).expanduser(),
-            self._collection(collection, must_exist=False),
+            name,
             options=options,
             embedder=self.embedder if embed else None,
             progress=progress,
         )
+        total = next((c.chunks for c in self.store.collections() if c.name == name), 0)
+        missing = report.vectors_missing
+        if not embed and self.embedder is not None:
+            missing = len(self.store.chunks_missing_vectors(name, self.embedder.name))
+        return replace(report, chunks_total=total, vectors_missing=missing)
 
     def embed_pending(
         self, *, collection: str | None = None, progress: ProgressFn = _quiet

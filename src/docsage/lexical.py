@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*|\d+(?:\.\d+)*")
+_IDENT = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*|\d+(?:\.\d+)*")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 STOPWORDS = frozenset(
@@ -24,6 +24,9 @@ STOPWORDS = frozenset(
 def _parts(word: str) -> list[str]:
     pieces: list[str] = []
     for piece in word.split("_"):
+        if not piece.isascii():  # camelCase rules are for ASCII identifiers; keep words whole
+            pieces.append(piece.lower())
+            continue
         pieces.extend(m.group(0).lower() for m in _CAMEL.finditer(piece))
     return [p for p in pieces if p]
 

@@ -43,7 +43,7 @@ class Settings:
         3.0, "Weight of the in-link prior (entries the docs link to often rank higher); 0 = off."
     )
     api_prior: float = _setting(
-        1.3, "Score multiplier for API entries (functions, classes, Sphinx objects) in ranking."
+        1.0, "Score multiplier for API entries (functions, classes, Sphinx objects) in ranking."
     )
     abstain_below: float = _setting(
         -1.0,

@@ -44,7 +44,8 @@ _HELP = """Measure retrieval, citation, groundedness, abstention and latency on 
   docsage eval list | compare RUN_A RUN_B | generate --collection NAME -n 200
 
 A first argument that is not one of the commands below is the dataset of `run`,
-so `docsage eval DATASET.jsonl` means `docsage eval run DATASET.jsonl`.
+so `docsage eval DATASET.jsonl` means `docsage eval run DATASET.jsonl`; put a
+command before its options (`docsage eval list --home DIR`).
 """
 
 
@@ -58,6 +59,7 @@ class DatasetFirstGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
 
+_COMMANDS = ("run", "list", "compare", "generate")
 eval_app = typer.Typer(cls=DatasetFirstGroup, help=_HELP, no_args_is_help=True)
 
 HomeOpt = Annotated[
@@ -161,6 +163,9 @@ def run_command(
 ) -> None:
     """Run DATASET through search and ask, score it, store the run, apply the gate."""
     chosen = _check_mode(mode)
+    if not dataset.exists() and str(dataset) in _COMMANDS:
+        raise UsageError(f"{dataset!s} is a command: put it first, e.g. docsage eval {dataset!s} "
+                         "--home DIR (options before it are read as `run` options)")  # fmt: skip
     cases = load_dataset(dataset)
     thresholds = gate.parse_thresholds(fail_under or [], spec_table(k))
     with _open(home) as ds:

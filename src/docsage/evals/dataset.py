@@ -101,11 +101,12 @@ def load_dataset(path: str | Path) -> list[EvalCase]:
     return unique_ids(cases)
 
 
+def _case_json(case: EvalCase) -> str:
+    body = case.model_dump(exclude_defaults=True)
+    body["answerable"] = case.answerable  # always written: it decides how a case is scored
+    return json.dumps(body, ensure_ascii=False)
+
+
 def dump_dataset(cases: Iterable[EvalCase]) -> str:
     """JSONL text for cases, optional fields left out when empty."""
-    lines = (
-        json.dumps(case.model_dump(exclude_defaults=True, exclude={"answerable"})
-                   | {"answerable": case.answerable}, ensure_ascii=False)
-        for case in cases
-    )  # fmt: skip
-    return "".join(line + "\n" for line in lines)
+    return "".join(_case_json(case) + "\n" for case in cases)

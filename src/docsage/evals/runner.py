@@ -86,6 +86,7 @@ class EvalRun:
 
 _MARKER = re.compile(r"\s*\[(\d+)\]")
 _PARAGRAPH = re.compile(r"\n[ \t]*\n+")
+_AFTER_STOP = re.compile(r"([.!?])((?:[ \t]*\[\d+\])+)")
 
 
 def _numbers(text: str) -> list[int]:
@@ -100,6 +101,8 @@ def cited_sentences(text: str) -> list[tuple[str, list[int]]]:
     vouches for the whole quote, not only its last sentence.
     """
     out: list[tuple[str, list[int]]] = []
+    # "It works. [1]" -> "It works [1]." so the marker stays with the sentence it closes.
+    text = _AFTER_STOP.sub(r"\2\1", text)
     for paragraph in _PARAGRAPH.split(text):
         shared = _numbers(paragraph)
         for sentence in split_sentences(paragraph):

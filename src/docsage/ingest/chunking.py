@@ -82,14 +82,33 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+API_KINDS = frozenset({"api", "function", "class"})
+
+
+def lead_split(section: Section) -> list[tuple[Block, ...]]:
+    """An API entry's signature and first paragraph form a chunk of their own.
+
+    The first paragraph defines the entry ("Join one or more path segments intelligently");
+    embedded together with pages of caveats that follow, it is drowned out, and a question
+    phrased like the definition no longer finds it. Other sections stay one run of blocks.
+    """
+    blocks = section.blocks
+    if section.kind not in API_KINDS or len(blocks) < 2:
+        return [blocks]
+    first_prose = next((i for i, b in enumerate(blocks) if b.kind == "prose"), None)
+    if first_prose is None or first_prose == len(blocks) - 1:
+        return [blocks]
+    return [blocks[: first_prose + 1], blocks[first_prose + 1 :]]
+
+
 def chunk_sections(
     sections: Sequence[Section], *, collection: str, source: str, policy: ChunkingPolicy
 ) -> list[Chunk]:
     """Chunks for one source, numbered in document order."""
     chunks: list[Chunk] = []
     for section in sections:
-        blocks = section.blocks or (Block(text=section.title),)
-        for group in pack_blocks(blocks, policy):
+        runs = lead_split(section) if section.blocks else [(Block(text=section.title),)]
+        for group in (g for run in runs for g in pack_blocks(run, policy)):
             text = "\n\n".join(b.text for b in group).strip()
             if not text:
                 continue

@@ -20,7 +20,7 @@ from docsage.ingest.sources import DEFAULT_MAX_BYTES, ReadFile, SourceFile, iter
 from docsage.ports import Embedder, FileUpdate, Store
 from docsage.types import Chunk, Document, IngestReport, SkippedFile
 
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 ProgressFn = Callable[[str, int, int], None]
 """Called as (stage, done, total); stages are "files" and "embeddings"."""
 

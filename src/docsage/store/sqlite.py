@@ -109,11 +109,15 @@ class SQLiteStore:
 
     def apply(self, collection: str, updates: Iterable[FileUpdate], removed: Sequence[str]) -> int:
         with self._write() as conn:
+            changed = bool(removed)
             for source in removed:
                 self._delete_source(conn, collection, source)
             for update in updates:
                 self._delete_source(conn, collection, update.document.source)
                 self._insert(conn, update)
+                changed = True
+            if not changed and self._version_in(conn, collection):
+                return self._version_in(conn, collection)  # nothing changed: caches stay valid
             conn.execute(
                 "INSERT INTO collections (name, index_version) VALUES (?, 1) "
                 "ON CONFLICT (name) DO UPDATE SET index_version = index_version + 1, "
@@ -124,6 +128,13 @@ class SQLiteStore:
                 "SELECT index_version FROM collections WHERE name = ?", (collection,)
             ).fetchone()
         return int(row[0])
+
+    @staticmethod
+    def _version_in(conn: sqlite3.Connection, collection: str) -> int:
+        row = conn.execute(
+            "SELECT index_version FROM collections WHERE name = ?", (collection,)
+        ).fetchone()
+        return int(row[0]) if row else 0
 
     @staticmethod
     def _delete_source(conn: sqlite3.Connection, collection: str, source: str) -> None:

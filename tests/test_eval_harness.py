@@ -1,0 +1,315 @@
+"""The eval harness end to end over a small real corpus (tests/data/golden), with the real
+ONNX embedder and SQLite store, including the regression gate our own CI relies on."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from docsage.app import Docsage
+from docsage.cli import app, eval_cmd
+from docsage.errors import UsageError
+from docsage.evals import gate
+from docsage.evals.dataset import load_dataset
+from docsage.evals.generate import generate_cases
+from docsage.evals.report import render_report
+from docsage.evals.runner import EvalRun, cited_sentences, run_eval
+from docsage.evals.runs import SQLiteRunStore, run_records
+from docsage.evals.summary import run_case_metrics, spec_table, summarize
+from docsage.retrieve import Retriever, SearchOptions, SearchResult
+from docsage.settings import Settings
+from docsage.types import Answer
+
+GOLDEN = Path(__file__).parent / "data" / "golden"
+QUESTIONS = GOLDEN / "questions.jsonl"
+CONALA = Path(__file__).resolve().parents[2] / "shared" / "bench" / "conala-dev.jsonl"
+
+# The gate docsage's own CI applies to the golden set: what the default configuration
+# achieves (page.recall@10 1.00, anchor.hit@10 1.00, anchor.mrr@10 0.80, anchor.ndcg@10 0.84,
+# citation.recall 0.82, citation.resolved 1.00, groundedness 1.00, abstention.recall 1.00,
+# abstention.false_rate 0.07, no errors; `docsage eval tests/data/golden/questions.jsonl`)
+# minus a margin of about one or two cases out of 14 answerable / 4 unanswerable, so a real
+# regression trips it and a harmless reordering of one hit does not. (An API prior of 1.3 once
+# dropped anchor.mrr@10 to 0.46 here: this gate is what caught it.)
+GOLDEN_GATE = (
+    "page.recall@10=0.9",
+    "anchor.hit@10=0.85",
+    "anchor.mrr@10=0.65",
+    "anchor.ndcg@10=0.7",
+    "citation.recall=0.65",
+    "citation.resolved=1.0",
+    "groundedness.lexical=0.85",
+    "abstention.recall=0.75",
+    "abstention.false_rate=0.2",
+    "errors.rate=0",
+)
+
+pytestmark = pytest.mark.slow
+
+
+class DeliberatelyBrokenRetriever(Retriever):
+    """A deliberately broken component: it ranks every candidate in reverse order, so the
+    best hits come last. The gate must catch the damage it does."""
+
+    def search(self, query: str, collection: str, options: SearchOptions) -> SearchResult:
+        full = super().search(query, collection, replace(options, k=options.candidates))
+        return replace(full, hits=list(reversed(full.hits))[: options.k])
+
+
+class BrokenDocsage(Docsage):
+    """Docsage with :class:`DeliberatelyBrokenRetriever` behind both search and ask."""
+
+    @property
+    def retriever(self) -> Retriever:
+        good = super().retriever
+        return DeliberatelyBrokenRetriever(
+            good.store, good.embedder, weights=good.weights, reranker=good.reranker
+        )
+
+
+class FailingDocsage(Docsage):
+    """Docsage whose ask raises for one question, to check failures are counted."""
+
+    def ask(self, question: str, **kwargs: object) -> Answer:
+        if "SIGTERM" in question:
+            raise RuntimeError("model server went away")
+        return super().ask(question, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("golden-home")
+    with Docsage(Settings.from_env(environ={}, home=path)) as ds:
+        report = ds.ingest(GOLDEN / "docs", collection="golden")
+    assert report.files_ingested == 5 and not report.skipped
+    return path
+
+
+def _open(home: Path, cls: type[Docsage] = Docsage) -> Docsage:
+    return cls(Settings.from_env(environ={}, home=home))
+
+
+def _run(home: Path, cls: type[Docsage] = Docsage) -> EvalRun:
+    with _open(home, cls) as ds:
+        return run_eval(ds, load_dataset(QUESTIONS), collection="golden", k=10)
+
+
+# -- dataset -----------------------------------------------------------------------------------
+
+
+def test_bad_dataset_line_is_a_usage_error_naming_the_line(tmp_path: Path) -> None:
+    good = '{"id": "a", "question": "q?", "gold_sources": ["x.md"]}'
+    cases = {
+        "{not json": "not valid JSON",
+        '{"id": "b", "question": "q?"}': "needs at least one gold source",
+        '{"id": "b", "question": "q?", "gold_sources": ["x"], "answerable": "maybe"}': "answerable",
+        '{"id": "b", "question": " ", "answerable": false}': "question is blank",
+        '{"id": "b", "question": "q?", "gold": ["x"], "answerable": false}': "gold",
+        '["a list"]': "expected a JSON object",
+    }
+    for bad, message in cases.items():
+        path = tmp_path / "set.jsonl"
+        path.write_text(f"{good}\n\n{bad}\n")
+        with pytest.raises(UsageError, match=rf"set\.jsonl:3: .*{re.escape(message)}"):
+            load_dataset(path)
+
+
+def test_repeated_ids_are_renamed_and_conala_loads(tmp_path: Path) -> None:
+    path = tmp_path / "dup.jsonl"
+    line = '{"id": "a", "question": "q?", "answerable": false}\n'
+    path.write_text(line * 3)
+    assert [c.id for c in load_dataset(path)] == ["a", "a~2", "a~3"]
+    if CONALA.is_file():
+        cases = load_dataset(CONALA)
+        assert len(cases) == 149 and len({c.id for c in cases}) == 149
+
+
+def test_paragraph_marker_vouches_for_each_sentence_of_its_quote() -> None:
+    text = "Retries back off. They cap at 300 s. [1]\n\nUse `max_retries=0`. [2] Or not [1]."
+    assert cited_sentences(text) == [
+        ("Retries back off.", [1]),
+        ("They cap at 300 s.", [1]),
+        ("Use `max_retries=0`.", [2]),
+        ("Or not.", [1]),
+    ]
+
+
+# -- runs and metrics --------------------------------------------------------------------------
+
+
+def test_golden_eval_passes_the_ci_gate(home: Path) -> None:
+    run = _run(home)
+    summary = summarize(run)
+    assert summary["counts"] == {
+        "cases": 18, "answerable": 14, "unanswerable": 4,
+        "abstained": summary["counts"]["abstained"], "errors": 0,
+    }  # fmt: skip
+    metrics = summary["metrics"]
+    for name in ("page.recall@10", "anchor.ndcg@10", "citation.precision", "abstention.f1",
+                 "latency.p95_ms", "answer.rouge_l", "groundedness.lexical"):  # fmt: skip
+        row = metrics[name]
+        assert row["low"] <= row["value"] <= row["high"], name
+    assert "groundedness.judge" not in metrics and "tokens.mean" not in metrics
+    specs = spec_table(10)
+    thresholds = gate.parse_thresholds(list(GOLDEN_GATE), specs)
+    assert gate.check_thresholds(summary, thresholds, specs) == []
+    first = run.results[0]
+    assert first.retrieved[0] == "README.md#installation" and first.error is None
+    assert first.tokens is None and first.cost is None  # extractive: no model usage
+
+
+def test_a_failing_case_is_counted_and_scored_as_a_failure(home: Path) -> None:
+    run = _run(home, FailingDocsage)
+    failed = [r for r in run.results if r.error is not None]
+    assert [r.id for r in failed] == ["g08"] and "model server went away" in str(failed[0].error)
+    per_case = run_case_metrics(run)
+    assert per_case["g08"]["anchor.hit@10"] == 0.0
+    assert per_case["g08"]["groundedness.lexical"] == 0.0
+    assert per_case["g08"]["abstention.false_rate"] == 1.0
+    summary = summarize(run, per_case)
+    assert summary["counts"]["errors"] == 1
+    assert summary["metrics"]["errors.rate"]["value"] == pytest.approx(1 / 18)
+    assert summary["errors"] == [{"id": "g08", "error": "RuntimeError: model server went away"}]
+    assert json.dumps(summary).count("NaN") == 0
+
+
+def test_broken_retriever_trips_fail_under_and_baseline(home: Path) -> None:
+    good, broken = _run(home), _run(home, BrokenDocsage)
+    specs = spec_table(10)
+    broken_summary = summarize(broken)
+    failures = gate.check_thresholds(
+        broken_summary, gate.parse_thresholds(list(GOLDEN_GATE), specs), specs
+    )
+    assert any(f.startswith("anchor.mrr@10 ") for f in failures), failures
+    rows = gate.compare(run_case_metrics(good), run_case_metrics(broken), specs)
+    regressions = gate.check_baseline(rows)
+    assert any(r.startswith("anchor.mrr@10 regressed") for r in regressions), regressions
+    assert (
+        gate.check_baseline(gate.compare(run_case_metrics(good), run_case_metrics(good), specs))
+        == []
+    )
+
+
+def test_gate_names_are_checked() -> None:
+    specs = spec_table(10)
+    with pytest.raises(UsageError, match=r"unknown metric 'recall'.*page\.recall@10"):
+        gate.parse_thresholds(["recall=0.5"], specs)
+    with pytest.raises(UsageError, match="METRIC=VALUE"):
+        gate.parse_thresholds(["page.recall@10"], specs)
+    with pytest.raises(UsageError, match="not a number"):
+        gate.parse_thresholds(["page.recall@10=high"], specs)
+
+
+def test_report_is_self_contained_with_plots(home: Path) -> None:
+    run = _run(home)
+    per_case = run_case_metrics(run)
+    summary = summarize(run, per_case)
+    summary["run"]["id"] = "r1"
+    page = render_report(summary, run_records(run, per_case), "eval <r1>")
+    assert (
+        page.count("<svg") >= 4
+        and "<script" not in page
+        and "http" not in page.split("</style>")[0]
+    )
+    assert "eval &lt;r1&gt;" in page and "g06" in page
+
+
+def test_generate_builds_synthetic_cases_from_the_corpus(home: Path) -> None:
+    with _open(home) as ds:
+        cases = generate_cases(ds.store, "golden", 20, seed=1)
+        corpus = " ".join(
+            c.text + c.anchor
+            for s in ds.store.documents("golden")
+            for c in ds.store.chunks("golden", s)
+        ).lower()
+    assert all("synthetic" in c.tags for c in cases)
+    absent = [c for c in cases if not c.answerable]
+    assert len(absent) == 4
+    for case in absent:
+        name = re.search(r"`([^`]+)`", case.question)
+        assert name and name.group(1).split(".")[-1].lower() not in corpus
+    assert len({c.gold_sources for c in cases if c.answerable}) == len(cases) - 4
+
+
+# -- command line ------------------------------------------------------------------------------
+
+
+def _invoke(*args: str | Path) -> tuple[int, str]:
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.output
+
+
+def _run_id(output: str) -> str:
+    match = re.search(r"^run (\S+): ", output, re.M)
+    assert match, output
+    return match.group(1)
+
+
+def test_cli_run_list_compare_and_gate(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate_args = [a for t in GOLDEN_GATE for a in ("--fail-under", t)]
+    code, out = _invoke("eval", QUESTIONS, "-c", "golden", "--home", home, "--out", tmp_path / "a",
+                        "-q", *gate_args)  # fmt: skip
+    assert code == 0, out
+    good = _run_id(out)
+    assert "| `anchor.mrr@10` |" in out
+    assert "<svg" in (tmp_path / "a" / "report.html").read_text()
+    lines = (tmp_path / "a" / "results.jsonl").read_text().splitlines()
+    assert len(lines) == 18 and {"retrieved", "citations", "latency_ms"} <= set(
+        json.loads(lines[0])
+    )
+    assert "anchor.ndcg@10" in json.loads((tmp_path / "a" / "summary.json").read_text())["metrics"]
+
+    code, out = _invoke("eval", "list", "--home", home)
+    assert code == 0 and good in out
+
+    monkeypatch.setattr(eval_cmd, "_open", lambda h: _open(h, BrokenDocsage))
+    code, out = _invoke("eval", "run", QUESTIONS, "-c", "golden", "--home", home,
+                        "--out", tmp_path / "b", "-q", "--baseline", good)  # fmt: skip
+    assert code == 1, out
+    assert "anchor.mrr@10 regressed" in out and "eval gate failed" in out
+    broken = _run_id(out)
+    code, out = _invoke("eval", QUESTIONS, "-c", "golden", "--home", home,
+                        "--out", tmp_path / "c", "-q",
+                        "--fail-under", "anchor.hit@10=0.9")  # fmt: skip
+    assert code == 1 and "anchor.hit@10 = " in out
+
+    code, out = _invoke("eval", "compare", good[:15], broken, "--home", home)
+    assert code == 0 and "| `anchor.mrr@10` | 14 |" in out and "**worse**" in out
+    code, out = _invoke("eval", "compare", tmp_path / "a", good, "--home", home)
+    assert code == 0 and "**worse**" not in out
+
+
+def test_cli_generate_then_eval(home: Path, tmp_path: Path) -> None:
+    target = tmp_path / "synthetic.jsonl"
+    code, out = _invoke("eval", "generate", "-c", "golden", "-n", "15", "--out", target,
+                        "--home", home)  # fmt: skip
+    assert code == 0 and "15 cases" in out
+    assert len(load_dataset(target)) == 15
+    code, out = _invoke(
+        "eval", target, "-c", "golden", "--home", home, "--out", tmp_path / "o", "-q"
+    )
+    assert code == 0, out
+    assert "| synthetic | 15 |" in out
+
+
+def test_runs_are_stored_in_the_index_database(home: Path) -> None:
+    run = _run(home)
+    per_case = run_case_metrics(run)
+    with SQLiteRunStore(Settings.from_env(environ={}, home=home).index_path) as runs:
+        runs.save(
+            "test-run-1", run, "q.jsonl", summarize(run, per_case), run_records(run, per_case)
+        )
+        stored = runs.get("test-run")
+        assert stored.n_cases == 18 and stored.summary["counts"]["cases"] == 18
+        assert [r["id"] for r in runs.records("test-run-1")][:2] == ["g01", "g02"]
+        with pytest.raises(UsageError, match="no eval run"):
+            runs.get("nope")

@@ -1,0 +1,230 @@
+"""Rank fusion against hand-computed values, hybrid search over the real SQLite store, and
+the identifier reranker's name matching."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from docsage.errors import UsageError
+from docsage.ports import Vector
+from docsage.rerank import IdentifierReranker, name_match, query_names
+from docsage.retrieve import FusionWeights, Retriever, SearchOptions, rrf_fuse
+from docsage.store.sqlite import SQLiteStore
+from docsage.testing.store_contract import make_chunk, make_update, unit
+from docsage.types import Hit
+
+# -- rrf_fuse -----------------------------------------------------------------------------
+
+
+def test_rrf_hand_computed() -> None:
+    scores = rrf_fuse([["a", "b", "c"], ["c", "a"]], [1.0, 1.0])
+    assert scores == pytest.approx({"a": 1 / 61 + 1 / 62, "b": 1 / 62, "c": 1 / 63 + 1 / 61})
+    assert sorted(scores, key=lambda d: -scores[d]) == ["a", "c", "b"]
+
+
+def test_rrf_weights_and_k() -> None:
+    scores = rrf_fuse([["a", "b"], ["b", "a"]], [2.0, 0.5], rrf_k=10)
+    assert scores == pytest.approx({"a": 2 / 11 + 0.5 / 12, "b": 2 / 12 + 0.5 / 11})
+    assert rrf_fuse([["a"], ["b"]], [1.0, 0.0]) == pytest.approx({"a": 1 / 61, "b": 0.0})
+    assert rrf_fuse([["a", "b"]], [1.0], rrf_k=0) == pytest.approx({"a": 1.0, "b": 0.5})
+
+
+def test_rrf_edge_cases() -> None:
+    assert rrf_fuse([], []) == {}
+    assert rrf_fuse([[], []], [1.0, 1.0]) == {}
+    with pytest.raises(ValueError):
+        rrf_fuse([["a"], ["b"]], [1.0])
+
+
+ranked_list = st.lists(st.sampled_from("abcdefgh"), unique=True, max_size=8)
+
+
+@given(st.lists(ranked_list, min_size=1, max_size=4), st.floats(0.0, 5.0), st.floats(1.0, 100.0))
+def test_rrf_matches_its_formula(lists: list[list[str]], weight: float, k: float) -> None:
+    scores = rrf_fuse(lists, [weight] * len(lists), rrf_k=k)
+    for doc in {d for ranked in lists for d in ranked}:
+        expected = sum(weight / (k + ranked.index(doc) + 1) for ranked in lists if doc in ranked)
+        assert scores[doc] == pytest.approx(expected)
+    assert set(scores) == {d for ranked in lists for d in ranked}
+
+
+@given(ranked_list, ranked_list)
+def test_rrf_a_document_ahead_in_both_lists_stays_ahead(
+    first: list[str], second: list[str]
+) -> None:
+    scores = rrf_fuse([first, second], [1.0, 1.0])
+    for x in scores:
+        for y in scores:
+            ahead_everywhere = all(
+                (x in r) and (y not in r or r.index(x) < r.index(y)) for r in (first, second)
+            )
+            if ahead_everywhere and x != y:
+                assert scores[x] > scores[y]
+
+
+# -- hybrid search over the real store ------------------------------------------------------
+
+
+class FixedEmbedder:
+    """Returns one chosen vector for any query: the test decides what dense search sees."""
+
+    name = "fixed"
+    dim = 3
+
+    def __init__(self, vector: Vector) -> None:
+        self.vector = vector
+
+    def embed(self, texts: Sequence[str]) -> Vector:
+        return np.tile(self.vector, (len(texts), 1)).astype(np.float32)
+
+
+class UnbuiltEmbedder(FixedEmbedder):
+    name = "no-vectors-yet"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    store = SQLiteStore(tmp_path / "index.sqlite")
+    store.apply(
+        "c",
+        [
+            make_update("c", "both.md", "alpha beta gamma delta"),  # lexical and dense
+            make_update("c", "lexical.md", "alpha"),  # no vector: lexical only
+            make_update("c", "dense.md", "omega"),  # no shared word: dense only
+            make_update("c", "neither.md", "zeta"),  # no vector, no word
+        ],
+        [],
+    )
+    vectors = {"both.md": unit(0.6, 0.8, 0), "dense.md": unit(1, 0.1, 0)}
+    store.put_vectors("fixed", [(store.chunks("c", s)[0].text_hash, v) for s, v in vectors.items()])
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def search(
+    store: SQLiteStore, mode: str = "hybrid", weights: FusionWeights | None = None
+) -> list[Hit]:
+    retriever = Retriever(store, FixedEmbedder(unit(1, 0, 0)), weights=weights)
+    options = SearchOptions(k=10, mode=mode)  # type: ignore[arg-type]
+    return retriever.search("alpha", "c", options).hits
+
+
+def test_hybrid_fuses_lexical_only_and_dense_only_hits(store: SQLiteStore) -> None:
+    lexical = [s.chunk.source for s in store.lexical_search("c", "alpha", 100)]
+    assert lexical == ["lexical.md", "both.md"]  # BM25 favours the shorter chunk
+    hits = {h.chunk.source: h for h in search(store)}
+    assert set(hits) == {"both.md", "lexical.md", "dense.md"}
+    both, lex, dense = hits["both.md"], hits["lexical.md"], hits["dense.md"]
+    assert (both.lexical_rank, both.dense_rank) == (2, 2)
+    assert (lex.lexical_rank, lex.dense_rank) == (1, None)
+    assert (dense.lexical_rank, dense.dense_rank) == (None, 1)
+    assert both.score == pytest.approx(1 / 62 + 1 / 62)
+    assert lex.score == pytest.approx(1 / 61)
+    assert dense.score == pytest.approx(1 / 61)
+    assert dense.dense_score == pytest.approx(float(unit(1, 0.1, 0)[0]), abs=1e-6)
+    assert lex.dense_score is None and dense.lexical_score is None
+    assert search(store)[0].chunk.source == "both.md"
+
+
+def test_weights_shift_the_fused_order(store: SQLiteStore) -> None:
+    lexical_heavy = search(store, weights=FusionWeights(lexical=3.0, dense=1.0))
+    assert [h.chunk.source for h in lexical_heavy] == ["both.md", "lexical.md", "dense.md"]
+    assert lexical_heavy[1].score == pytest.approx(3 / 61)
+    dense_heavy = search(store, weights=FusionWeights(lexical=1.0, dense=3.0))
+    assert [h.chunk.source for h in dense_heavy] == ["both.md", "dense.md", "lexical.md"]
+    dense_only = search(store, weights=FusionWeights(lexical=0.0, dense=1.0))
+    assert dense_only[0].chunk.source == "dense.md"
+
+
+def test_single_modes(store: SQLiteStore) -> None:
+    assert [h.chunk.source for h in search(store, "lexical")] == ["lexical.md", "both.md"]
+    assert [h.chunk.source for h in search(store, "dense")] == ["dense.md", "both.md"]
+    assert all(h.dense_rank is None for h in search(store, "lexical"))
+
+
+def test_search_without_vectors_is_lexical(store: SQLiteStore) -> None:
+    retriever = Retriever(store, UnbuiltEmbedder(unit(1, 0, 0)))
+    result = retriever.search("alpha", "c", SearchOptions())
+    assert result.dense_available is False
+    assert [h.chunk.source for h in result.hits] == ["lexical.md", "both.md"]
+
+
+def test_search_errors_name_the_remedy(store: SQLiteStore) -> None:
+    with pytest.raises(UsageError, match="--mode lexical"):
+        Retriever(store, None).search("alpha", "c", SearchOptions(mode="dense"))
+    with pytest.raises(UsageError, match="unknown search mode"):
+        search(store, "fuzzy")
+
+
+def test_k_and_path_prefix(store: SQLiteStore) -> None:
+    store.apply("c", [make_update("c", "sub/alpha.md", "alpha again")], [])
+    retriever = Retriever(store, FixedEmbedder(unit(1, 0, 0)))
+    assert len(retriever.search("alpha", "c", SearchOptions(k=1)).hits) == 1
+    hits = retriever.search("alpha", "c", SearchOptions(path_prefix="sub/")).hits
+    assert [h.chunk.source for h in hits] == ["sub/alpha.md"]
+
+
+# -- reranking by names in the question ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("How does str.partition work?", {"str.partition", "partition"}),
+        ("what is os.path.join for", {"os.path.join", "path.join", "join"}),
+        ("call read_config_file first", {"read_config_file"}),
+        ("is HTTPServer threaded", {"httpserver"}),
+        ("what does `dumps` return", {"dumps"}),
+        ("sum the values of a list", set()),
+        ("how do I use it", set()),
+    ],
+)
+def test_query_names(question: str, names: set[str]) -> None:
+    assert query_names(question) == names
+
+
+@pytest.mark.parametrize(
+    ("anchor", "names", "score"),
+    [
+        ("str.partition", {"str.partition", "partition"}, 1.0),
+        ("STR.Partition", {"str.partition"}, 1.0),
+        ("os.path.join", {"path.join", "join"}, 0.5),
+        ("a.b.run", {"run"}, 0.25),  # short tail: weaker evidence
+        ("str.partition", {"rpartition"}, 0.0),
+        ("", {"x"}, 0.0),
+        ("x", set(), 0.0),
+    ],
+)
+def test_name_match(anchor: str, names: set[str], score: float) -> None:
+    assert name_match(anchor, names) == score
+
+
+def _hit(anchor: str, score: float) -> Hit:
+    chunk = make_chunk("c", "api.md", f"text of {anchor}", anchor=anchor)
+    return Hit(chunk=chunk, score=score)
+
+
+def test_identifier_reranker_promotes_the_named_entry() -> None:
+    hits = [
+        _hit("str.rpartition", 0.03), _hit("bytes.partition", 0.015), _hit("str.partition", 0.02),
+    ]  # fmt: skip
+    reranked = IdentifierReranker().rerank("what does str.partition return?", hits)
+    assert [h.chunk.anchor for h in reranked] == [
+        "str.partition", "str.rpartition", "bytes.partition",
+    ]  # fmt: skip
+    assert [h.score for h in reranked] == pytest.approx([0.04, 0.03, 0.015 * 1.5])
+    assert IdentifierReranker().rerank("plain words only", hits) == hits
+
+
+def test_reranker_never_invents_hits() -> None:
+    hits = [_hit("a.b", 0.5), _hit("c.d", 0.4)]
+    reranked = IdentifierReranker(boost=3.0).rerank("c.d and a.b", hits)
+    assert sorted(h.chunk.id for h in reranked) == sorted(h.chunk.id for h in hits)
