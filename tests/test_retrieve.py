@@ -3,6 +3,7 @@ the identifier reranker's name matching."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -228,3 +229,24 @@ def test_reranker_never_invents_hits() -> None:
     hits = [_hit("a.b", 0.5), _hit("c.d", 0.4)]
     reranked = IdentifierReranker(boost=3.0).rerank("c.d and a.b", hits)
     assert sorted(h.chunk.id for h in reranked) == sorted(h.chunk.id for h in hits)
+
+
+def test_link_prior_is_log_damped_and_saturates_in_sparse_corpora() -> None:
+    from docsage.retrieve import link_prior
+
+    assert link_prior(0, 500, 3.0) == 1.0
+    assert link_prior(500, 500, 3.0) == pytest.approx(4.0)
+    assert link_prior(10, 500, 3.0) == pytest.approx(1 + 3 * math.log(11) / math.log(501))
+    # five links in a corpus whose best-linked entry has five: no 4x boost
+    assert link_prior(5, 5, 3.0) == pytest.approx(1 + 3 * math.log(6) / math.log(101))
+    assert link_prior(5, 5, 0.0) == 1.0
+
+
+def test_focus_query_drops_quoted_data_but_keeps_api_references() -> None:
+    from docsage.retrieve import focus_query
+
+    assert focus_query("divide each key `k` in dict `d2` by `d1`") == "divide each key in dict by"
+    assert focus_query("what does `os.path.join` return") == "what does os.path.join return"
+    assert focus_query("md5 of a file named 'filename.exe'") == "md5 of a file named"
+    assert focus_query("`len()` of a list") == "len() of a list"
+    assert focus_query("`x`") == "`x`"  # nothing left: the whole question is kept

@@ -67,15 +67,20 @@ def focus_query(query: str) -> str:
     return kept if kept.strip(" ?.!,") else query
 
 
+LINK_SATURATION = 100
+
+
 def link_prior(inlinks: int, max_inlinks: int, weight: float) -> float:
-    """Multiplier 1 + weight * log(1 + n) / log(1 + n_max) for a ref with n in-links.
+    """Multiplier 1 + weight * log(1 + n) / log(1 + max(n_max, 100)) for a ref with n in-links.
 
     A log-damped in-link (citation count) prior, as in link-based ranking for web search
     (Kraaij, Westerveld and Hiemstra, SIGIR 2002, use in-link counts as a document prior).
+    The normaliser never drops below 100 in-links, so in a sparsely linked corpus a handful
+    of links cannot multiply a score several times over.
     """
-    if weight <= 0 or max_inlinks <= 0:
+    if weight <= 0 or inlinks <= 0:
         return 1.0
-    return 1.0 + weight * math.log1p(inlinks) / math.log1p(max_inlinks)
+    return 1.0 + weight * math.log1p(inlinks) / math.log1p(max(max_inlinks, LINK_SATURATION))
 
 
 def rrf_fuse(

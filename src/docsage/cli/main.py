@@ -10,6 +10,7 @@ import typer
 
 from docsage.app import Docsage
 from docsage.cli import render
+from docsage.cli.demo import demo
 from docsage.cli.eval_cmd import eval_app
 from docsage.errors import DocsageError, UsageError
 from docsage.retrieve import MODES, Mode
@@ -22,6 +23,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(eval_app, name="eval")
+app.command("demo")(demo)
 
 HomeOpt = Annotated[
     Path | None,
