@@ -21,6 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_data import WORK, conala
+from report import Table, write_section
 
 from docsage.answer.extractive import confidence_features
 from docsage.app import Docsage
@@ -98,6 +99,29 @@ def main() -> None:
     }
     OUT.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+    write_section(HERE.parent / "BENCHMARKS.md", "abstention", abstention_table(result))
+
+
+def abstention_table(result: dict[str, object]) -> str:
+    table = Table(
+        "Abstention of the extractive answerer (confidence model fitted by logistic regression)",
+        ["evaluated on", "precision", "recall", "F1", "false-abstention rate"],
+    )
+    rows = [("fit data (all 209)", result["abstention_on_fit_data"])]
+    held = result["abstention_two_fold_held_out"]
+    assert isinstance(held, list)
+    rows += [(f"held-out fold {i + 1}", scores) for i, scores in enumerate(held)]
+    for name, scores in rows:
+        assert isinstance(scores, dict)
+        table.add(
+            name,
+            *(f"{scores[k]:.2f}" for k in ("precision", "recall", "f1", "false_abstention_rate")),
+        )
+    return (
+        "Command: `python benchmarks/calibrate.py`. Answerable: conala-dev (149); unanswerable: "
+        "benchmarks/data/python-docs-unanswerable.jsonl (60). Threshold "
+        f"{result['threshold']}.\n\n" + table.markdown()
+    )
 
 
 if __name__ == "__main__":

@@ -145,13 +145,23 @@ def speed_embedding(ds: Docsage, collection: str, sample: int = 768) -> Table:
     model = OnnxMiniLM()
     model.embed(texts[:32])  # warm-up
     encodings = sorted(model.encode(texts), key=lambda e: len(e.ids))
-    started = time.perf_counter()
-    for i in range(0, len(encodings), model.batch_size):
-        model.run_model(encodings[i : i + model.batch_size])
-    raw = len(texts) / (time.perf_counter() - started)
-    started = time.perf_counter()
-    model.embed(texts)
-    pipeline = len(texts) / (time.perf_counter() - started)
+
+    def raw_rate() -> float:
+        started = time.perf_counter()
+        for i in range(0, len(encodings), model.batch_size):
+            model.run_model(encodings[i : i + model.batch_size])
+        return len(texts) / (time.perf_counter() - started)
+
+    def pipeline_rate() -> float:
+        started = time.perf_counter()
+        model.embed(texts)
+        return len(texts) / (time.perf_counter() - started)
+
+    # Interleaved and best-of-two, so a burst of load on the machine hits both sides alike.
+    raw = max(raw_rate(), 0.0)
+    pipeline = pipeline_rate()
+    raw = max(raw, raw_rate())
+    pipeline = max(pipeline, pipeline_rate())
     naive_enc = model.encode(texts)
     started = time.perf_counter()
     for i in range(0, len(naive_enc), model.batch_size):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from docsage.evals.grounding import (
+from docsage.grounding import (
     content_units,
     groundedness,
     is_supported,

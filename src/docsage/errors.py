@@ -3,7 +3,10 @@
 DocsageError
 ├── UsageError          the caller asked for something impossible: fix the call
 │   ├── ConfigError         a bad setting or a missing optional extra
-│   └── NotFoundError       an unknown collection, run or source
+│   ├── NotFoundError       an unknown collection, run or source
+│   ├── AuthError           no or an unknown API key (HTTP 401)
+│   ├── ForbiddenError      the key lacks the scope for this (HTTP 403)
+│   └── RateLimitError      over a rate limit or budget: retry after ``retry_after`` s (429)
 └── RunError            the run failed though the call was right: retry or inspect
     ├── ParseError          one source could not be parsed (skipped, never fatal)
     ├── StoreError          the index could not be read or written
@@ -27,6 +30,22 @@ class ConfigError(UsageError):
 
 class NotFoundError(UsageError):
     """A named collection, run or source does not exist."""
+
+
+class AuthError(UsageError):
+    """No API key, or one that is unknown or revoked."""
+
+
+class ForbiddenError(UsageError):
+    """The API key is valid but lacks the scope for the operation."""
+
+
+class RateLimitError(UsageError):
+    """Over a rate limit (or a budget set to reject); ``retry_after`` is in seconds."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class RunError(DocsageError):

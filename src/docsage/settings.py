@@ -38,7 +38,7 @@ class Settings:
     max_file_bytes: int = _setting(10 * 1024 * 1024, "Files larger than this are skipped.")
     rerank: bool = _setting(True, "Run the reranking stage after fusion.")
     lexical_weight: float = _setting(1.0, "Weight of the lexical list in rank fusion.")
-    dense_weight: float = _setting(4.0, "Weight of the dense list in rank fusion.")
+    dense_weight: float = _setting(2.0, "Weight of the dense list in rank fusion.")
     link_prior: float = _setting(
         3.0, "Weight of the in-link prior (entries the docs link to often rank higher); 0 = off."
     )
@@ -49,6 +49,56 @@ class Settings:
         -1.0,
         "Answer confidence under which docsage abstains; -1 = the calibrated value "
         "shipped in docsage/answer/calibration.json.",
+    )
+    # -- HTTP service (docsage serve) ---------------------------------------------------
+    auth: bool = _setting(
+        True,
+        "Require an API key (docsage keys create) on /v1 routes. 'false' is for local "
+        "development and is refused unless the server listens on a loopback address.",
+    )
+    ingest_root: str = _setting(
+        "", "Folder under which POST /v1/ingest may read; empty = ingest over HTTP disabled."
+    )
+    max_body_bytes: int = _setting(65536, "Largest request body the service accepts (bytes).")
+    max_question_chars: int = _setting(2000, "Longest question or chat message accepted.")
+    capture_content: bool = _setting(
+        True,
+        "Record questions, answers and citations in the request log; 'false' keeps only "
+        "the numbers (latency, tokens, cost, flags) for privacy.",
+    )
+    price_table: str = _setting(
+        "",
+        "JSON file of model prices {model: {input: USD per 1M tokens, output: ...}}; "
+        "local models (extractive, onnx:*) cost 0.",
+    )
+    otlp_endpoint: str = _setting(
+        "",
+        "OTLP/HTTP traces endpoint (e.g. http://127.0.0.1:4318/v1/traces); empty = traces "
+        "stay in the process.",
+    )
+    answer_cache_size: int = _setting(
+        1024, "Answers kept per worker, keyed on question, collection and index version."
+    )
+    retrieval_cache_size: int = _setting(1024, "Search results kept per worker; 0 = off.")
+    rate_limit_rpm: int = _setting(
+        0, "Default requests per minute per API key (a key may override); 0 = unlimited."
+    )
+    rate_limit_tpm: int = _setting(0, "Default model tokens per minute per API key; 0 = off.")
+    budget_requests_day: int = _setting(0, "Default requests per UTC day per key; 0 = off.")
+    budget_tokens_day: int = _setting(0, "Default model tokens per UTC day per key; 0 = off.")
+    budget_tokens_month: int = _setting(0, "Default model tokens per UTC month per key; 0 = off.")
+    budget_usd_day: float = _setting(0.0, "Default USD per UTC day per key; 0 = off.")
+    budget_usd_month: float = _setting(0.0, "Default USD per UTC month per key; 0 = off.")
+    over_budget: str = _setting(
+        "search-only",
+        "What a key over budget gets: 'search-only' (hits, no answer), 'extractive' "
+        "(the extractive answerer, today the only one) or 'reject' (HTTP 429).",
+    )
+    request_timeout_s: float = _setting(
+        30.0, "Longest a query may run before the service answers 504."
+    )
+    shutdown_grace_s: int = _setting(
+        30, "Seconds docsage serve waits for in-flight requests on shutdown."
     )
 
     @property

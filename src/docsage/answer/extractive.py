@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from docsage.evals.grounding import split_sentences
+from docsage.grounding import split_sentences
 from docsage.lexical import index_tokens, query_tokens
 from docsage.ports import Embedder
 from docsage.retrieve import Retriever, SearchOptions
@@ -65,10 +65,27 @@ def confidence(features: tuple[float, float], calibration: Calibration) -> float
     return 1.0 / (1.0 + math.exp(-(z + calibration.bias)))
 
 
+def _stem(token: str) -> str:
+    """A crude suffix stripper, enough for "returns"/"return" and "sorting"/"sort"."""
+    for suffix in ("ing", "es", "ed", "s"):
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            return token[: -len(suffix)]
+    return token
+
+
+def _looks_like_code(unit: str) -> bool:
+    lines = [line for line in unit.splitlines() if line.strip()]
+    prompts = sum(line.lstrip().startswith((">>>", "...", "$ ", "#")) for line in lines)
+    symbols = sum(not (c.isalnum() or c.isspace()) for c in unit)
+    return prompts > 0 or symbols > 0.25 * max(len(unit), 1)
+
+
 def _sentence_score(sentence: str, wanted: set[str], position: int) -> float:
-    tokens = set(index_tokens(sentence))
+    tokens = {_stem(t) for t in index_tokens(sentence)}
     overlap = len(wanted & tokens) / max(len(wanted), 1)
-    return overlap + 0.3 / (1 + position)
+    score = overlap + 0.3 / (1 + position)
+    # A doctest or a shell line proves less than the prose that explains it.
+    return score * 0.3 if _looks_like_code(sentence) else score
 
 
 def best_sentences(question: str, hit: Hit, limit: int = MAX_SENTENCES) -> list[str]:
@@ -79,7 +96,7 @@ def best_sentences(question: str, hit: Hit, limit: int = MAX_SENTENCES) -> list[
     sentences = [s for s in split_sentences(hit.chunk.text) if s.strip()]
     if not sentences:
         return []
-    wanted = set(query_tokens(question))
+    wanted = {_stem(t) for t in query_tokens(question)}
     ranked = sorted(range(len(sentences)), key=lambda i: -_sentence_score(sentences[i], wanted, i))
     chosen = set(ranked[:limit])
     if hit.chunk.kind in API_KINDS:
@@ -120,10 +137,13 @@ def compose(question: str, hits: list[Hit]) -> tuple[str, tuple[Citation, ...]]:
     citations: list[Citation] = []
     for hit in _evidence(hits):
         sentences = best_sentences(question, hit)
-        if not sentences:
-            continue
+        only_code = bool(sentences) and all(_looks_like_code(u) for u in sentences)
+        if not sentences or (only_code and citations):
+            continue  # a bare code sample is worth quoting only when nothing better came first
         number = len(citations) + 1
-        quote = " ".join(sentences)
+        quote = "\n".join(sentences) if only_code else " ".join(sentences)
+        if only_code:
+            quote = f"```\n{quote}\n```\n"
         lead = f"{hit.chunk.title}: " if hit.chunk.kind in API_KINDS and hit.chunk.title else ""
         parts.append(f"{lead}{quote} [{number}]")
         citations.append(_citation(number, hit, quote))

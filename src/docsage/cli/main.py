@@ -12,6 +12,9 @@ from docsage.app import Docsage
 from docsage.cli import render
 from docsage.cli.demo import demo
 from docsage.cli.eval_cmd import eval_app
+from docsage.cli.keys_cmd import keys_app
+from docsage.cli.report_cmd import report
+from docsage.cli.serve_cmd import serve
 from docsage.errors import DocsageError, UsageError
 from docsage.retrieve import MODES, Mode
 from docsage.settings import Settings, describe
@@ -23,6 +26,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(eval_app, name="eval")
+app.add_typer(keys_app, name="keys")
+app.command("serve")(serve)
+app.command("report")(report)
 app.command("demo")(demo)
 
 HomeOpt = Annotated[

@@ -21,15 +21,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from docsage.app import Docsage
 from docsage.errors import NotFoundError
 from docsage.evals.dataset import EvalCase
-from docsage.evals.grounding import groundedness, split_sentences
 from docsage.evals.metrics import dedupe
-from docsage.retrieve import Mode
+from docsage.grounding import groundedness, split_sentences
+from docsage.ports import Store
+from docsage.retrieve import Mode, SearchResult
 from docsage.types import Answer, Citation
 
 ProgressFn = Callable[[str, int, int], None]
+
+
+class Docsage(Protocol):
+    """What the harness needs of ``docsage.app.Docsage``: the user-facing search and ask
+    paths and the store (a Protocol, so this feature does not import the composition root)."""
+
+    store: Store
+
+    def search(
+        self, query: str, *, collection: str | None = ..., k: int = ..., mode: Mode = ...
+    ) -> SearchResult: ...
+
+    def ask(self, question: str, *, collection: str | None = ...) -> Answer: ...
 
 
 class GroundednessJudge(Protocol):

@@ -86,6 +86,69 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX eval_runs_by_time ON eval_runs (created_at);
         """,
     ),
+    (
+        "0003_service",
+        """
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            hash TEXT NOT NULL UNIQUE,
+            prefix TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            collections TEXT NOT NULL,
+            limits TEXT NOT NULL DEFAULT '{}',
+            created_at REAL NOT NULL,
+            revoked_at REAL
+        );
+        CREATE TABLE requests (
+            id TEXT PRIMARY KEY,
+            created_at REAL NOT NULL,
+            key_id TEXT,
+            route TEXT NOT NULL,
+            status INTEGER NOT NULL,
+            collection TEXT,
+            question TEXT,
+            answer TEXT,
+            citations TEXT,
+            abstained INTEGER,
+            confidence REAL,
+            retrieve_ms REAL NOT NULL DEFAULT 0,
+            rerank_ms REAL NOT NULL DEFAULT 0,
+            generate_ms REAL NOT NULL DEFAULT 0,
+            total_ms REAL NOT NULL DEFAULT 0,
+            model TEXT,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            cache_hit INTEGER NOT NULL DEFAULT 0,
+            degraded TEXT,
+            index_version INTEGER
+        );
+        CREATE INDEX requests_by_time ON requests (created_at);
+        CREATE INDEX requests_by_key ON requests (key_id, created_at);
+        CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY,
+            request_id TEXT NOT NULL,
+            key_id TEXT,
+            created_at REAL NOT NULL,
+            rating INTEGER NOT NULL,
+            comment TEXT
+        );
+        CREATE INDEX feedback_by_request ON feedback (request_id);
+        CREATE TABLE jobs (
+            id TEXT PRIMARY KEY,
+            key_id TEXT,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            collection TEXT NOT NULL,
+            path TEXT NOT NULL,
+            state TEXT NOT NULL,
+            progress TEXT NOT NULL DEFAULT '{}',
+            result TEXT,
+            error TEXT
+        );
+        """,
+    ),
 )
 
 

@@ -1,0 +1,110 @@
+"""``create_app(settings)``: the FastAPI app, its error mapping and its health routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+
+from docsage.api import chat, routes
+from docsage.api.middleware import BodyLimit, Metrics
+from docsage.errors import (
+    AuthError,
+    DocsageError,
+    ForbiddenError,
+    NotFoundError,
+    RateLimitError,
+    UsageError,
+)  # fmt: skip
+from docsage.service import metrics
+from docsage.service.core import Service
+from docsage.service.tracing import SpanExporter
+from docsage.settings import Settings
+
+API_VERSION = "1"
+_STATUS: tuple[tuple[type[DocsageError], int, str], ...] = (
+    (AuthError, 401, "unauthorized"),
+    (ForbiddenError, 403, "forbidden"),
+    (NotFoundError, 404, "not_found"),
+    (RateLimitError, 429, "rate_limited"),
+    (UsageError, 400, "bad_request"),
+    (DocsageError, 503, "unavailable"),
+)
+
+
+def error(status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    body = {"error": {"type": kind, "message": message}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _docsage_error(request: Request, exc: Exception) -> Response:
+    status, kind = next((s, k) for cls, s, k in _STATUS if isinstance(exc, cls))
+    headers = {}
+    if isinstance(exc, RateLimitError):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, AuthError):
+        headers["WWW-Authenticate"] = "Bearer"
+    return error(status, kind, str(exc), headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    reasons = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:10]]
+    return error(422, "invalid_request", "; ".join(reasons))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return error(exc.status_code, "http_error", str(exc.detail), dict(exc.headers or {}))
+
+
+async def _timeout(request: Request, exc: Exception) -> Response:
+    return error(504, "timeout", "the request took longer than DOCSAGE_REQUEST_TIMEOUT_S")
+
+
+def create_app(settings: Settings, *, span_exporter: SpanExporter | None = None) -> FastAPI:
+    service = Service(settings, span_exporter=span_exporter)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        service.close()
+
+    app = FastAPI(
+        title="docsage", version=API_VERSION, lifespan=lifespan,
+        summary="Cited answers from a project's own docs.",
+    )  # fmt: skip
+    app.state.service = service
+    app.include_router(routes.router)
+    app.include_router(chat.router)
+    _health(app, service)
+    app.add_exception_handler(DocsageError, _docsage_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(TimeoutError, _timeout)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Metrics)
+    return app
+
+
+def _health(app: FastAPI, service: Service) -> None:
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    def readyz() -> dict[str, Any]:
+        """The index can be read and the embedder is loaded."""
+        return {"status": "ready", **service.ready()}
+
+    @app.get("/metrics", tags=["ops"], response_class=Response)
+    def prometheus() -> Response:
+        """Prometheus metrics (all workers)."""
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)

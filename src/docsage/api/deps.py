@@ -1,0 +1,51 @@
+"""Shared pieces of the routes: the service, the caller, and running work off the loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+import anyio
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from docsage.errors import ForbiddenError, UsageError
+from docsage.service.core import Principal, Service
+from docsage.service.keys import is_loopback
+
+T = TypeVar("T")
+bearer = HTTPBearer(auto_error=False, description="An API key from `docsage keys create`.")
+
+
+def service(request: Request) -> Service:
+    svc: Service = request.app.state.service
+    return svc
+
+
+def principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    svc = service(request)
+    if not svc.settings.auth and not is_loopback(request.client.host if request.client else None):
+        raise ForbiddenError("auth is off (DOCSAGE_AUTH=false): only loopback clients may call")
+    header = f"Bearer {credentials.credentials}" if credentials else None
+    return svc.authenticate(header)
+
+
+ServiceDep = Annotated[Service, Depends(service)]
+Caller = Annotated[Principal, Depends(principal)]
+
+
+async def run(svc: Service, fn: Callable[[], T]) -> T:
+    """Run blocking work in a thread, bounded by DOCSAGE_REQUEST_TIMEOUT_S (TimeoutError)."""
+    with anyio.fail_after(svc.settings.request_timeout_s):
+        return await anyio.to_thread.run_sync(fn, abandon_on_cancel=True)
+
+
+def check_question(svc: Service, text: str) -> None:
+    limit = svc.settings.max_question_chars
+    if len(text) > limit:
+        raise UsageError(f"question is {len(text)} characters; the limit is {limit}")
+    if not text.strip():
+        raise UsageError("question is empty")

@@ -1,0 +1,145 @@
+"""Request and response bodies of the HTTP API, with their bounds."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+COLLECTION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+MAX_TEXT = 10_000  # hard cap; DOCSAGE_MAX_QUESTION_CHARS (default 2000) is checked on top
+
+Collection = Field(None, pattern=COLLECTION_PATTERN, description="Default: DOCSAGE_COLLECTION.")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AskOptions(Strict):
+    path_prefix: str = Field("", max_length=512, description="Only sources under this prefix.")
+    include_sources: bool = Field(True, description="Return the closest chunks as well.")
+
+
+class AskRequest(Strict):
+    question: str = Field(min_length=1, max_length=MAX_TEXT)
+    collection: str | None = Collection
+    options: AskOptions = Field(default_factory=lambda: AskOptions.model_validate({}))
+
+
+class SearchRequest(Strict):
+    query: str = Field(min_length=1, max_length=MAX_TEXT)
+    collection: str | None = Collection
+    k: int = Field(10, ge=1, le=100)
+    mode: Literal["hybrid", "lexical", "dense"] = "hybrid"
+    path_prefix: str = Field("", max_length=512)
+
+
+class CitationOut(BaseModel):
+    number: int
+    ref: str = Field(description="source#anchor")
+    source: str
+    anchor: str
+    title: str
+    lines: list[int] | None
+    quote: str
+
+
+class HitOut(BaseModel):
+    ref: str
+    source: str
+    anchor: str
+    title: str
+    kind: str
+    score: float
+    lines: list[int] | None
+    text: str
+
+
+class TimingsOut(BaseModel):
+    retrieve_ms: float = 0.0
+    rerank_ms: float = 0.0
+    generate_ms: float = 0.0
+    total_ms: float = 0.0
+
+
+class UsageOut(BaseModel):
+    model: str = Field(description="'extractive' makes no model call: 0 tokens, cost 0.")
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+class AskResponse(BaseModel):
+    id: str = Field(description="Answer id, for POST /v1/feedback.")
+    collection: str
+    question: str
+    answer: str | None = Field(description="None when degraded to search-only.")
+    abstained: bool
+    confidence: float
+    citations: list[CitationOut]
+    sources: list[HitOut]
+    timings: TimingsOut
+    usage: UsageOut
+    cache_hit: bool
+    degraded: str | None = Field(description="Set when over budget: the degrade mode used.")
+    degraded_reason: str | None
+    index_version: int
+
+
+class SearchResponse(BaseModel):
+    id: str
+    collection: str
+    query: str
+    hits: list[HitOut]
+    dense: bool
+    timings: TimingsOut
+    cache_hit: bool
+    degraded: str | None
+    degraded_reason: str | None
+
+
+class CollectionOut(BaseModel):
+    name: str
+    documents: int
+    chunks: int
+    index_version: int
+
+
+class CollectionsResponse(BaseModel):
+    collections: list[CollectionOut]
+
+
+class FeedbackRequest(Strict):
+    answer_id: str = Field(pattern=r"^req_[0-9a-f]{16}$")
+    rating: Literal["up", "down"]
+    comment: str = Field("", max_length=2000)
+
+
+class FeedbackResponse(BaseModel):
+    ok: bool
+
+
+class IngestRequest(Strict):
+    path: str = Field(min_length=1, max_length=1024, description="Relative to the ingest root.")
+    collection: str = Field(pattern=COLLECTION_PATTERN)
+
+
+class JobOut(BaseModel):
+    id: str
+    collection: str
+    state: Literal["queued", "running", "done", "failed"]
+    progress: dict[str, list[int]] = Field(description="stage -> [done, total]")
+    result: dict[str, object] | None
+    error: str | None
+    created_at: float
+    updated_at: float
+
+
+class ErrorDetail(BaseModel):
+    type: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail

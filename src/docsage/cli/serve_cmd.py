@@ -1,0 +1,46 @@
+"""``docsage serve``: the HTTP service on uvicorn, one or more worker processes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from docsage.errors import UsageError, missing_extra
+from docsage.service.keys import is_loopback
+from docsage.settings import Settings
+from docsage.store.sqlite import SQLiteStore
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    home: Annotated[
+        Path | None, typer.Option(help="Index folder (default: $DOCSAGE_HOME).")
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the HTTP API (OpenAPI at /docs and /openapi.json)."""
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise missing_extra("uvicorn", 'pip install "docsage[serve]"') from exc
+    settings = Settings.from_env(home=home)
+    if not settings.auth and not is_loopback(host):
+        raise UsageError(
+            f"DOCSAGE_AUTH=false is only allowed on a loopback address, not {host}; "
+            "create API keys with: docsage keys create"
+        )
+    os.environ["DOCSAGE_HOME"] = str(settings.home)  # the workers read settings from env
+    SQLiteStore(settings.index_path).close()  # migrate once, before the workers start
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="docsage-metrics-")
+    uvicorn.run(
+        "docsage.api.server:app", factory=True, host=host, port=port, workers=workers,
+        timeout_graceful_shutdown=settings.shutdown_grace_s, log_level=log_level,
+        access_log=False,
+    )  # fmt: skip

@@ -1,0 +1,340 @@
+"""``Service``: what every API route calls. Auth, tenant checks, limits, caches, the request
+log, metrics and traces wrapped around ``Docsage``; no HTTP here."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypedDict
+
+from docsage.app import Docsage
+from docsage.errors import AuthError, ForbiddenError, NotFoundError, RateLimitError, UsageError
+from docsage.ports import CollectionInfo
+from docsage.retrieve import SearchResult
+from docsage.service import metrics
+from docsage.service.cache import CachedRetriever, LRUCache, ServiceDocsage, normalise
+from docsage.service.jobs import Job, JobRunner
+from docsage.service.keys import ApiKey, KeyStore
+from docsage.service.limits import (
+    DEGRADE_MODES,
+    WINDOW_S,
+    Limits,
+    day_start,
+    month_start,
+    over_budget,
+    retry_after,
+)  # fmt: skip
+from docsage.service.pricing import load_prices
+from docsage.service.requestlog import RequestLog, RequestRecord
+from docsage.service.tracing import SpanExporter, generation_span, make_tracer, stage_spans
+from docsage.settings import Settings
+from docsage.types import Answer
+
+EXTRACTIVE = "extractive"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Principal:
+    """Who is calling: an API key, or ``None`` when auth is off (local development)."""
+
+    key: ApiKey | None
+
+    @property
+    def key_id(self) -> str | None:
+        return None if self.key is None else self.key.id
+
+    def can_read(self, collection: str) -> bool:
+        return self.key is None or self.key.can_read(collection)
+
+    def has_scope(self, scope: str) -> bool:
+        return self.key is None or self.key.has_scope(scope)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Usage:
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AskOutcome:
+    id: str
+    collection: str
+    answer: Answer | None
+    search: SearchResult | None
+    usage: Usage
+    cache_hit: bool
+    degraded: str | None = None
+    degraded_reason: str | None = None
+
+
+class Service:
+    def __init__(self, settings: Settings, *, span_exporter: SpanExporter | None = None) -> None:
+        if settings.over_budget not in DEGRADE_MODES:
+            raise UsageError(f"DOCSAGE_OVER_BUDGET must be one of {', '.join(DEGRADE_MODES)}")
+        self.settings = settings
+        self.ds = ServiceDocsage(settings, retrieval_cache_size=settings.retrieval_cache_size)
+        path = settings.index_path
+        self.keys = KeyStore(path)
+        self.log = RequestLog(path)
+        self.jobs = JobRunner(path, self._ingest_docsage)
+        self.prices = load_prices(settings.price_table)
+        self.answers: LRUCache[Answer] = LRUCache(settings.answer_cache_size)
+        self.tracer = make_tracer(settings.otlp_endpoint, span_exporter)
+        self._admit_lock = threading.Lock()
+
+    def _ingest_docsage(self) -> Docsage:
+        return Docsage(self.settings, embedder=self.ds.embedder)
+
+    # -- access -------------------------------------------------------------------------
+
+    def authenticate(self, authorization: str | None) -> Principal:
+        if not self.settings.auth:
+            return Principal(key=None)
+        scheme, _, secret = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise AuthError(
+                "missing API key: send 'Authorization: Bearer <key>' "
+                "(create one with: docsage keys create)"
+            )
+        key = self.keys.authenticate(secret.strip())
+        if key is None:
+            raise AuthError("unknown or revoked API key")
+        return Principal(key=key)
+
+    def require(self, who: Principal, scope: str) -> None:
+        if not who.has_scope(scope):
+            raise ForbiddenError(f"this API key lacks the {scope!r} scope")
+
+    def readable(self, who: Principal, collection: str | None) -> str:
+        """The collection name if it exists and the key may read it; otherwise the same
+        NotFoundError either way, naming only collections the key may read."""
+        name = collection or self.settings.collection
+        if who.can_read(name) and self.ds.store.index_version(name) > 0:
+            return name
+        known = ", ".join(c.name for c in self.collections(who)) or "none"
+        raise NotFoundError(f"no collection named {name!r} for this key (readable: {known})")
+
+    def collections(self, who: Principal) -> list[CollectionInfo]:
+        return [c for c in self.ds.collections() if who.can_read(c.name)]
+
+    # -- limits -------------------------------------------------------------------------
+
+    def _limits(self, who: Principal) -> Limits:
+        return Limits.from_settings(self.settings, who.key.limits if who.key else None)
+
+    def admit(self, who: Principal, request_id: str, route: str) -> str | None:
+        """Reserve a request slot; raise RateLimitError over a rate limit; return the
+        degrade mode ('search-only', 'extractive') when over a budget, else None."""
+        if who.key is None:
+            return None
+        limits, now = self._limits(who), time.time()
+        with self._admit_lock:
+            wait = retry_after(self.log.usage(who.key.id, now - WINDOW_S), limits, now)
+            if wait is not None:
+                metrics.RATE_LIMITED.inc()
+                raise RateLimitError(f"rate limit reached; retry in {wait} s", wait)
+            day = self.log.usage(who.key.id, day_start(now))
+            reason = over_budget(day, self.log.usage(who.key.id, month_start(now)), limits)
+            self.log.reserve(request_id, who.key.id, route, now)
+        if reason is None:
+            return None
+        if self.settings.over_budget == "reject":
+            self.log.release(request_id)
+            raise RateLimitError(reason, int(day_start(now) + 86400 - now) + 1)
+        metrics.DEGRADED.labels(self.settings.over_budget).inc()
+        return reason
+
+    # -- queries ------------------------------------------------------------------------
+
+    def search(
+        self, who: Principal, query: str, collection: str | None, k: int, mode: str, path: str
+    ) -> AskOutcome:
+        self.require(who, "ask")
+        name = self.readable(who, collection)
+        request_id = "req_" + secrets.token_hex(8)
+        degraded = self.admit(who, request_id, "search")
+        try:
+            result = self.ds.search(query, collection=name, k=k, mode=mode, path_prefix=path)  # type: ignore[arg-type]
+        except BaseException as exc:
+            self._log_failure(request_id, who, "search", name, exc)
+            raise
+        hit = self._retrieval_hit()
+        out = AskOutcome(
+            id=request_id, collection=name, answer=None, search=result,
+            usage=Usage(model=EXTRACTIVE), cache_hit=hit,
+            degraded=self.settings.over_budget if degraded else None, degraded_reason=degraded,
+        )  # fmt: skip
+        self._record(who, "search", query, out)
+        return out
+
+    def ask(
+        self, who: Principal, question: str, collection: str | None, path: str, route: str = "ask"
+    ) -> AskOutcome:
+        self.require(who, "ask")
+        name = self.readable(who, collection)
+        request_id = "req_" + secrets.token_hex(8)
+        reason = self.admit(who, request_id, route)
+        mode = self.settings.over_budget if reason else None
+        try:
+            out = self._answer(request_id, name, question, path, mode, reason)
+        except BaseException as exc:
+            self._log_failure(request_id, who, route, name, exc)
+            raise
+        self._record(who, route, question, out)
+        return out
+
+    def _answer(
+        self, request_id: str, name: str, question: str, path: str, mode: str | None,
+        reason: str | None,
+    ) -> AskOutcome:  # fmt: skip
+        usage = Usage(model=EXTRACTIVE, cost_usd=self.prices.cost(EXTRACTIVE, 0, 0))
+        base = {"id": request_id, "collection": name, "usage": usage}
+        if mode == "search-only":
+            result = self.ds.search(question, collection=name, k=8, path_prefix=path)
+            hit = self._retrieval_hit()
+            return AskOutcome(**base, answer=None, search=result, cache_hit=hit,  # type: ignore[arg-type]
+                              degraded=mode, degraded_reason=reason)  # fmt: skip
+        key = (normalise(question), name, self.ds.store.index_version(name), path)
+        cached = self.answers.get(key)
+        metrics.CACHE.labels("answer", "hit" if cached else "miss").inc()
+        answer = cached or self.ds.ask(question, collection=name, path_prefix=path)
+        if cached is not None:
+            metrics.CACHE_SAVED.labels("answer").inc(cached.timings.total_ms / 1000)
+        else:
+            self.answers.put(key, answer)
+        return AskOutcome(**base, answer=answer, search=None, cache_hit=cached is not None,  # type: ignore[arg-type]
+                          degraded=mode, degraded_reason=reason)  # fmt: skip
+
+    def _retrieval_hit(self) -> bool:
+        retriever = self.ds.retriever
+        hit = isinstance(retriever, CachedRetriever) and getattr(retriever.last_hit, "value", False)
+        metrics.CACHE.labels("retrieval", "hit" if hit else "miss").inc()
+        return bool(hit)
+
+    # -- recording ----------------------------------------------------------------------
+
+    def _log_failure(
+        self, request_id: str, who: Principal, route: str, name: str, exc: BaseException
+    ) -> None:
+        status = 400 if isinstance(exc, UsageError) else 500
+        self.log.submit(
+            RequestRecord(id=request_id, created_at=time.time(), key_id=who.key_id, route=route,
+                          status=status, collection=name)
+        )  # fmt: skip
+
+    def _record(self, who: Principal, route: str, question: str, out: AskOutcome) -> None:
+        answer = out.answer
+        record = RequestRecord(
+            id=out.id, created_at=time.time(), key_id=who.key_id, route=route, status=200,
+            collection=out.collection, **_stage_ms(out),
+            **(_content(question, answer) if self.settings.capture_content else {}),
+            abstained=answer.abstained if answer else None,
+            confidence=answer.confidence if answer else None,
+            model=out.usage.model if answer else None, input_tokens=out.usage.input_tokens,
+            output_tokens=out.usage.output_tokens, cost_usd=out.usage.cost_usd,
+            cache_hit=out.cache_hit, degraded=out.degraded,
+            index_version=answer.index_version if answer else None,
+        )  # fmt: skip
+        self.log.submit(record)
+        self._observe(record, answer)
+
+    def _observe(self, record: RequestRecord, answer: Answer | None) -> None:
+        for stage in ("retrieve", "rerank", "generate"):
+            metrics.STAGE.labels(stage).observe(getattr(record, f"{stage}_ms") / 1000)
+        if answer is None:
+            return
+        metrics.ANSWERS.labels(str(answer.abstained).lower()).inc()
+        metrics.TOKENS.labels(record.model, "input").inc(record.input_tokens)
+        metrics.TOKENS.labels(record.model, "output").inc(record.output_tokens)
+        metrics.COST.labels(record.model).inc(record.cost_usd)
+        started = time.time_ns() - int(record.total_ms * 1e6)
+        with self.tracer.start_as_current_span("docsage.ask", start_time=started) as span:
+            span.set_attributes({"docsage.collection": record.collection or "",
+                                 "docsage.cache_hit": record.cache_hit,
+                                 "docsage.abstained": answer.abstained})  # fmt: skip
+            stage_spans(self.tracer, started, [("retrieval", record.retrieve_ms),
+                                               ("rerank", record.rerank_ms)])  # fmt: skip
+            gen_start = started + int((record.retrieve_ms + record.rerank_ms) * 1e6)
+            generation_span(self.tracer, gen_start, record.generate_ms, EXTRACTIVE, (0, 0))
+
+    # -- feedback and jobs --------------------------------------------------------------
+
+    def feedback(self, who: Principal, answer_id: str, rating: int, comment: str) -> None:
+        self.require(who, "ask")
+        owner = self.log.owner(answer_id)
+        if who.key is not None and owner != who.key.id and not who.key.has_scope("admin"):
+            raise NotFoundError(f"no answer {answer_id!r} for this key")
+        self.log.add_feedback(answer_id, who.key_id, rating, comment)
+        metrics.FEEDBACK.labels("up" if rating > 0 else "down").inc()
+
+    def start_ingest(self, who: Principal, path: str, collection: str) -> Job:
+        self.require(who, "ingest")
+        if not who.can_read(collection):
+            raise ForbiddenError(f"this API key may not write collection {collection!r}")
+        return self.jobs.start(who.key_id, collection, self._allowed_path(path))
+
+    def _allowed_path(self, path: str) -> Path:
+        if not self.settings.ingest_root:
+            raise ForbiddenError("ingest over HTTP is off; set DOCSAGE_INGEST_ROOT to enable it")
+        root = Path(self.settings.ingest_root).resolve()
+        target = (root / path).resolve()
+        if not target.is_relative_to(root):
+            raise ForbiddenError(f"{path!r} is outside the allowed ingest root")
+        if not target.is_dir():
+            raise NotFoundError(f"{path!r} is not a folder under the ingest root")
+        return target
+
+    def job(self, who: Principal, job_id: str) -> Job:
+        job = self.jobs.get(job_id)
+        if who.key is not None and job.key_id != who.key.id and not who.key.has_scope("admin"):
+            raise NotFoundError(f"no job {job_id!r} for this key")
+        return job
+
+    def ready(self) -> dict[str, object]:
+        """Raises if the index cannot be read; loads the embedder so the first query is fast."""
+        infos = self.ds.collections()
+        return {"collections": len(infos), "embedder": getattr(self.ds.embedder, "name", None)}
+
+    def close(self) -> None:
+        self.log.close()
+        self.jobs.close()
+        self.keys.close()
+        self.ds.close()
+
+
+class _StageMs(TypedDict, total=False):
+    retrieve_ms: float
+    rerank_ms: float
+    generate_ms: float
+    total_ms: float
+
+
+class _Content(TypedDict, total=False):
+    question: str
+    answer: str
+    citations: str
+
+
+def _stage_ms(out: AskOutcome) -> _StageMs:
+    if out.answer is not None:
+        t = out.answer.timings
+        return {"retrieve_ms": t.retrieve_ms, "rerank_ms": t.rerank_ms,
+                "generate_ms": t.generate_ms, "total_ms": t.total_ms}  # fmt: skip
+    r = out.search
+    retrieve, rerank = (r.retrieve_ms, r.rerank_ms) if r else (0.0, 0.0)
+    return {"retrieve_ms": retrieve, "rerank_ms": rerank, "total_ms": retrieve + rerank}
+
+
+def _content(question: str, answer: Answer | None) -> _Content:
+    """What privacy mode (DOCSAGE_CAPTURE_CONTENT=false) leaves out of the request log."""
+    if answer is None:
+        return {"question": question}
+    cites = [{"ref": c.ref, "title": c.title, "lines": c.lines} for c in answer.citations]
+    return {"question": question, "answer": answer.text, "citations": json.dumps(cites)}

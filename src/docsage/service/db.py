@@ -1,0 +1,116 @@
+"""A small SQLite side store on the index file (the tables of migration ``0003_service``)."""
+
+from __future__ import annotations
+
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Self
+
+from docsage.errors import StoreError
+from docsage.store.sqlite_schema import migrate
+
+
+class SideStore:
+    """One connection (WAL, busy timeout) shared by the threads of one process."""
+
+    def __init__(self, path: str | Path, *, timeout_s: float = 60.0) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
+            )
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+            migrate(self._conn)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the service tables in {self.path}: {exc}") from exc
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """One statement for a ``WriteQueue``; ``done`` runs after it is committed."""
+
+    sql: str
+    params: tuple[object, ...]
+    done: Callable[[], None] | None = None
+
+
+class WriteQueue:
+    """Writes from a background thread, in batches, retried while another connection holds
+    the write lock (an ingest holds it while it parses), so callers never wait on it."""
+
+    def __init__(self, store: SideStore, *, retry_s: float = 0.2) -> None:
+        self._store = store
+        self._retry_s = retry_s
+        self._queue: queue.Queue[Write | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="docsage-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, write: Write) -> None:
+        self._queue.put(write)
+
+    def _run(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while not self._queue.empty() and len(batch) < 200:
+                batch.append(self._queue.get())
+            writes = [w for w in batch if w is not None]
+            self._commit(writes)
+            for _ in batch:
+                self._queue.task_done()
+            if None in batch:
+                return
+
+    def _commit(self, writes: list[Write]) -> None:
+        while writes:
+            try:
+                with self._store._write() as conn:
+                    for w in writes:
+                        conn.execute(w.sql, w.params)
+                break
+            except sqlite3.OperationalError:
+                time.sleep(self._retry_s)
+        for w in writes:
+            if w.done is not None:
+                w.done()
+
+    def join(self) -> None:
+        """Wait until every queued write is committed."""
+        self._queue.join()
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=30)

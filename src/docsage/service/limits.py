@@ -1,0 +1,99 @@
+"""Per-key rate limits and budgets: pure decisions over usage totals.
+
+Rate limits use a sliding 60-second window; budgets count the current UTC day and month. A
+limit of 0 is off. A key's own limits (``ApiKey.limits``) override the settings' defaults.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import time
+from dataclasses import dataclass, fields, replace
+
+from docsage.errors import UsageError
+from docsage.settings import Settings
+
+WINDOW_S = 60.0
+DEGRADE_MODES = ("search-only", "extractive", "reject")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Limits:
+    rpm: float = 0
+    tpm: float = 0
+    requests_day: float = 0
+    tokens_day: float = 0
+    tokens_month: float = 0
+    usd_day: float = 0
+    usd_month: float = 0
+
+    @classmethod
+    def from_settings(cls, s: Settings, overrides: dict[str, float] | None = None) -> Limits:
+        base = cls(
+            rpm=s.rate_limit_rpm, tpm=s.rate_limit_tpm, requests_day=s.budget_requests_day,
+            tokens_day=s.budget_tokens_day, tokens_month=s.budget_tokens_month,
+            usd_day=s.budget_usd_day, usd_month=s.budget_usd_month,
+        )  # fmt: skip
+        return replace(base, **check_overrides(overrides or {}))
+
+
+def check_overrides(overrides: dict[str, float]) -> dict[str, float]:
+    names = {f.name for f in fields(Limits)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise UsageError(f"unknown limits {unknown}; use some of {sorted(names)}")
+    return overrides
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Usage:
+    requests: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+    oldest: float | None = None
+
+    def __add__(self, other: Usage) -> Usage:
+        oldest = [t for t in (self.oldest, other.oldest) if t is not None]
+        return Usage(
+            requests=self.requests + other.requests,
+            tokens=self.tokens + other.tokens,
+            cost_usd=self.cost_usd + other.cost_usd,
+            oldest=min(oldest) if oldest else None,
+        )
+
+
+def retry_after(minute: Usage, limits: Limits, now: float) -> int | None:
+    """Seconds until the window has room again, or None when under both rate limits."""
+    over = (limits.rpm and minute.requests >= limits.rpm) or (
+        limits.tpm and minute.tokens >= limits.tpm
+    )
+    if not over:
+        return None
+    oldest = minute.oldest if minute.oldest is not None else now
+    return max(1, math.ceil(oldest + WINDOW_S - now))
+
+
+def over_budget(day: Usage, month: Usage, limits: Limits) -> str | None:
+    """The first budget reached, as a reason for the response, or None."""
+    checks = (
+        (limits.requests_day, day.requests, "requests per day"),
+        (limits.tokens_day, day.tokens, "tokens per day"),
+        (limits.tokens_month, month.tokens, "tokens per month"),
+        (limits.usd_day, day.cost_usd, "USD per day"),
+        (limits.usd_month, month.cost_usd, "USD per month"),
+    )
+    for limit, used, what in checks:
+        if limit and used >= limit:
+            return f"budget of {limit:g} {what} reached ({used:g} used)"
+    return None
+
+
+def day_start(now: float) -> float:
+    t = time.gmtime(now)
+    return float(calendar.timegm((t.tm_year, t.tm_mon, t.tm_mday, 0, 0, 0)))
+
+
+def month_start(now: float) -> float:
+    t = time.gmtime(now)
+    return float(calendar.timegm((t.tm_year, t.tm_mon, 1, 0, 0, 0)))

@@ -1,0 +1,113 @@
+"""Pure pieces of the service (limits, prices, report maths) and the in-process parts that
+need no second server: privacy mode and OpenTelemetry spans (SDK in-memory exporter)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from test_api_support import ALPHA, free_port
+
+from docsage.api.app import create_app
+from docsage.app import Docsage
+from docsage.errors import ConfigError
+from docsage.service.limits import Limits, Usage, over_budget, retry_after
+from docsage.service.pricing import load_prices
+from docsage.service.report import parse_since, percentile
+from docsage.settings import Settings
+
+
+def test_rate_limit_maths() -> None:
+    limits = Limits(rpm=3, tpm=100)
+    assert retry_after(Usage(requests=2, oldest=100.0), limits, now=110.0) is None
+    assert retry_after(Usage(requests=3, oldest=100.0), limits, now=110.0) == 50
+    assert retry_after(Usage(requests=1, tokens=100, oldest=100.0), limits, now=159.5) == 1
+    assert retry_after(Usage(requests=99), Limits(), now=0.0) is None
+
+
+def test_budgets() -> None:
+    limits = Limits(tokens_day=1000, usd_month=5.0)
+    assert over_budget(Usage(tokens=999), Usage(cost_usd=4.9), limits) is None
+    assert "tokens per day" in str(over_budget(Usage(tokens=1000), Usage(), limits))
+    assert "USD per month" in str(over_budget(Usage(), Usage(cost_usd=5.0), limits))
+
+
+def test_price_table(tmp_path: Path) -> None:
+    table = tmp_path / "prices.json"
+    table.write_text(json.dumps({"openai:gpt-4o-mini": {"input": 0.15, "output": 0.6}}))
+    prices = load_prices(table)
+    assert prices.cost("openai:gpt-4o-mini", 1_000_000, 500_000) == pytest.approx(0.45)
+    assert prices.cost("extractive", 10, 10) == 0.0
+    with pytest.raises(ConfigError, match="no price"):
+        prices.cost("openai:unknown", 1, 1)
+    table.write_text("[1, 2]")
+    with pytest.raises(ConfigError, match="price table"):
+        load_prices(table)
+
+
+def test_report_helpers() -> None:
+    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 50) == 3.0
+    assert percentile([1.0, 2.0], 99) == 2.0
+    assert parse_since("7d", now=1_000_000.0) == 1_000_000.0 - 7 * 86400
+    with pytest.raises(Exception, match="7d"):
+        parse_since("week")
+
+
+@pytest.fixture
+def local_server(tmp_path: Path) -> Iterator[tuple[str, InMemorySpanExporter, Path]]:
+    """uvicorn in a thread (auth off, content capture off) with an in-memory span exporter."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "guide.md").write_text(ALPHA)
+    settings = Settings(home=tmp_path / "home", auth=False, capture_content=False)
+    with Docsage(settings) as ds:
+        ds.ingest(docs, collection="default")
+    exporter = InMemorySpanExporter()
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings, span_exporter=exporter), host="127.0.0.1", port=port,
+        log_level="warning",
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        if server.started:
+            break
+        threading.Event().wait(0.05)
+    yield url, exporter, settings.index_path
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+def test_privacy_mode_and_genai_spans(local_server: tuple[str, InMemorySpanExporter, Path]) -> None:
+    url, exporter, db = local_server
+    question = "How often is a failed job retried?"
+    body = httpx.post(url + "/v1/ask", json={"question": question}, timeout=30).json()
+    assert body["citations"], "auth off on loopback: no key needed"
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    assert {"docsage.ask", "retrieval", "rerank", "chat extractive"} <= set(spans)
+    gen = spans["chat extractive"].attributes or {}
+    assert gen["gen_ai.operation.name"] == "chat"
+    assert gen["gen_ai.provider.name"] == "docsage"
+    assert gen["gen_ai.request.model"] == "extractive"
+    assert gen["gen_ai.usage.input_tokens"] == 0
+    root = spans["docsage.ask"].context
+    assert root is not None and spans["retrieval"].parent is not None
+    assert spans["retrieval"].parent.span_id == root.span_id
+    threading.Event().wait(0.5)  # the request log writes in the background
+    with sqlite3.connect(db) as conn:
+        row = conn.execute(
+            "SELECT question, answer, citations, confidence, total_ms FROM requests WHERE id = ?",
+            (body["id"],),
+        ).fetchone()
+    assert row[:3] == (None, None, None), "content capture is off"
+    assert row[3] > 0 and row[4] > 0, "the numbers are kept"
