@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import httpx
+
 from test_api_support import Server, cli, server
 
 __all__ = ["server"]
@@ -123,9 +124,8 @@ def test_malformed_input_gets_a_4xx_with_a_reason(server: Server) -> None:
 
 
 def test_chat_completions_plain_and_streaming(server: Server) -> None:
-    body = {"model": "docsage:alpha",
-            "messages": [{"role": "system", "content": "be brief"},
-                         {"role": "user", "content": "How often is a failed job retried?"}]}  # fmt: skip
+    user = {"role": "user", "content": "How often is a failed job retried?"}
+    body = {"model": "docsage:alpha", "messages": [{"role": "system", "content": "hi"}, user]}
     reply = server.post("alpha", "/v1/chat/completions", body).json()
     content = reply["choices"][0]["message"]["content"]
     assert "Sources:\n[1] guide.md#retries" in content

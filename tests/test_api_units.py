@@ -13,7 +13,6 @@ import httpx
 import pytest
 import uvicorn
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from test_api_support import ALPHA, free_port
 
 from docsage.api.app import create_app
 from docsage.app import Docsage
@@ -22,6 +21,7 @@ from docsage.service.limits import Limits, Usage, over_budget, retry_after
 from docsage.service.pricing import load_prices
 from docsage.service.report import parse_since, percentile
 from docsage.settings import Settings
+from test_api_support import ALPHA, free_port
 
 
 def test_rate_limit_maths() -> None:
