@@ -34,10 +34,14 @@ def python_docs(dest: Path = WORK / "pydocs") -> Path:
 
 
 def conala(path: Path = BENCH / "conala-dev.jsonl") -> list[Case]:
-    cases = []
+    """The cases; a repeated id gets a ``~2`` suffix, as ``docsage eval`` does."""
+    cases: list[Case] = []
+    seen: dict[str, int] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        cases.append(Case(row["id"], row["question"], tuple(row["gold_sources"])))
+        seen[row["id"]] = seen.get(row["id"], 0) + 1
+        case_id = row["id"] if seen[row["id"]] == 1 else f"{row['id']}~{seen[row['id']]}"
+        cases.append(Case(case_id, row["question"], tuple(row["gold_sources"])))
     return cases
 
 

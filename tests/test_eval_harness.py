@@ -282,7 +282,7 @@ def test_cli_run_list_compare_and_gate(
                         "--fail-under", "anchor.hit@10=0.9")  # fmt: skip
     assert code == 1 and "anchor.hit@10 = " in out
 
-    code, out = _invoke("eval", "compare", good[:15], broken, "--home", home)
+    code, out = _invoke("eval", "compare", good[:18], broken, "--home", home)  # unique prefix
     assert code == 0 and "| `anchor.mrr@10` | 14 |" in out and "**worse**" in out
     code, out = _invoke("eval", "compare", tmp_path / "a", good, "--home", home)
     assert code == 0 and "**worse**" not in out
