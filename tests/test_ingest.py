@@ -464,3 +464,20 @@ def test_real_model_finds_a_paraphrase_with_no_shared_words(tmp_path: Path) -> N
         scores = [h.dense_score or 0.0 for h in hits]
         assert scores == sorted(scores, reverse=True) and scores[0] > scores[1]
         assert ds.search(question, collection="c").hits[0].chunk.ref == "retries.md#retries"
+
+
+def test_a_symlink_out_of_the_ingested_folder_is_skipped(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_text("the database password is hunter2\n")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "guide.md").write_text("# Guide\n\nHow to install.\n")
+    (docs / "leak.txt").symlink_to(outside)
+    (docs / "inside.md").symlink_to(docs / "guide.md")
+    from docsage.ingest.sources import walk
+
+    files, skipped = walk(docs)
+    assert sorted(f.source for f in files) == ["guide.md", "inside.md"]
+    assert [(s.source, s.reason) for s in skipped] == [
+        ("leak.txt", "symlink points outside the ingested folder")
+    ]

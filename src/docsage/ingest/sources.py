@@ -82,6 +82,12 @@ def walk(
             if path.is_symlink() and not _resolves(path):
                 skipped.append(SkippedFile(source=rel, reason="broken symlink or symlink loop"))
                 continue
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                # A link out of the tree would let a docs folder pull in any file the
+                # process can read (an ingest started over the API, say).
+                reason = "symlink points outside the ingested folder"
+                skipped.append(SkippedFile(source=rel, reason=reason))
+                continue
             found.append(SourceFile(path=path, source=rel))
     return found, skipped
 
