@@ -82,3 +82,15 @@ def test_embed_text_prefixes_the_two_innermost_headings() -> None:
         == "os.path > join(a, *p)\nJoin paths."
     )
     assert embed_text((), "Plain.") == "Plain."
+
+
+def test_embedding_batches_respect_the_token_budget_and_the_item_cap() -> None:
+    from docsage.models.onnx import OnnxMiniLM
+
+    model = OnnxMiniLM.__new__(OnnxMiniLM)  # batching only; no model needed
+    model.batch_size, model.batch_tokens = 4, 10
+    lengths = [1, 1, 1, 1, 1, 2, 3, 5, 11, 12]
+    batches = model.batches(lengths)
+    assert [list(b) for b in batches] == [[0, 1, 2, 3], [4, 5, 6], [7], [8], [9]]
+    assert [i for b in batches for i in b] == list(range(len(lengths)))
+    assert model.batches([]) == []

@@ -47,12 +47,15 @@ class OnnxMiniLM:
     name = MODEL_NAME
     dim = DIM
 
-    def __init__(self, *, batch_size: int = 32, threads: int | None = None) -> None:
+    def __init__(
+        self, *, batch_size: int = 64, batch_tokens: int = 2048, threads: int | None = None
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         onnx_path, tok_path = model_files()
         self.batch_size = batch_size
+        self.batch_tokens = batch_tokens
         self._tokenizer: Any = Tokenizer.from_file(str(tok_path))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._tokenizer.no_padding()
@@ -89,7 +92,23 @@ class OnnxMiniLM:
         encodings = self.encode(texts)
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out = np.zeros((len(texts), DIM), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            out[rows] = self.run_model([encodings[i] for i in rows])
+        for rows in self.batches([len(encodings[i].ids) for i in order]):
+            picked = [order[i] for i in rows]
+            out[picked] = self.run_model([encodings[i] for i in picked])
+        return out
+
+    def batches(self, lengths: Sequence[int]) -> list[range]:
+        """Consecutive batches of length-sorted inputs, each at most ``batch_tokens`` padded
+        tokens and ``batch_size`` items: attention memory grows with batch x length^2, and on
+        a small CPU, short batches of long texts are faster as well as smaller."""
+        out: list[range] = []
+        start = 0
+        for end in range(1, len(lengths) + 1):
+            size = end - start
+            too_big = size > self.batch_size or size * lengths[end - 1] > self.batch_tokens
+            if too_big and end - 1 > start:
+                out.append(range(start, end - 1))
+                start = end - 1
+        if start < len(lengths):
+            out.append(range(start, len(lengths)))
         return out
