@@ -24,6 +24,7 @@ import pytest
 
 from docsage.app import Docsage
 from docsage.settings import Settings
+from docsage.store.sqlite import fts_table
 from docsage.testing.embedders import CountingEmbedder
 
 pytestmark = pytest.mark.slow
@@ -116,8 +117,9 @@ def check_integrity(index: Path) -> None:
     conn = sqlite3.connect(index)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        conn.execute("INSERT INTO chunks_fts (chunks_fts) VALUES ('integrity-check')")
-        fts_rows = conn.execute("SELECT count(*) FROM chunks_fts").fetchone()
+        fts = fts_table("c")
+        conn.execute(f"INSERT INTO {fts} ({fts}) VALUES ('integrity-check')")
+        fts_rows = conn.execute(f"SELECT count(*) FROM {fts}").fetchone()
         assert fts_rows == conn.execute("SELECT count(*) FROM chunks").fetchone()
     finally:
         conn.close()

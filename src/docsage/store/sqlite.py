@@ -8,6 +8,7 @@ which is what lets a killed embedding run resume without redoing work.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -45,6 +46,21 @@ def _row_to_chunk(row: Sequence[Any]) -> Chunk:
         ordinal=int(row[10]),
         text_hash=str(row[11]),
     )
+
+
+def fts_table(collection: str) -> str:
+    """The collection's own FTS5 table. One table per collection keeps BM25's document
+    frequencies and lengths per collection: another tenant's documents never move a score."""
+    return "fts_" + hashlib.sha256(collection.encode("utf-8")).hexdigest()[:16]
+
+
+def _ensure_fts(conn: sqlite3.Connection, collection: str) -> str:
+    table = fts_table(collection)
+    conn.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5 ("
+        "title, body, tokenize = \"porter unicode61 tokenchars '_'\")"
+    )
+    return table
 
 
 def _fts_query(query: str) -> str:
@@ -139,7 +155,7 @@ class SQLiteStore:
     @staticmethod
     def _delete_source(conn: sqlite3.Connection, collection: str, source: str) -> None:
         conn.execute(
-            "DELETE FROM chunks_fts WHERE rowid IN "
+            f"DELETE FROM {_ensure_fts(conn, collection)} WHERE rowid IN "
             "(SELECT rowid FROM chunks WHERE collection = ? AND source = ?)",
             (collection, source),
         )
@@ -152,6 +168,7 @@ class SQLiteStore:
     @staticmethod
     def _insert(conn: sqlite3.Connection, update: FileUpdate) -> None:
         doc = update.document
+        table = _ensure_fts(conn, doc.collection)
         conn.execute(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?)",
             (doc.collection, doc.source, doc.content_hash, doc.title, doc.size),
@@ -172,7 +189,7 @@ class SQLiteStore:
                 ),
             )  # fmt: skip
             conn.execute(
-                "INSERT INTO chunks_fts (rowid, title, body) VALUES (?, ?, ?)",
+                f"INSERT INTO {table} (rowid, title, body) VALUES (?, ?, ?)",
                 (
                     cursor.lastrowid,
                     index_text(" ".join((*chunk.heading_path[-2:], chunk.anchor))),
@@ -310,11 +327,15 @@ class SQLiteStore:
         match = _fts_query(query)
         if not match:
             return []
+        table = fts_table(collection)
+        exists = self._read("SELECT 1 FROM sqlite_master WHERE name = ?", (table,))
+        if not exists:
+            return []
         rows = self._read(
-            f"SELECT -bm25(chunks_fts, 2.0, 1.0) AS score, {_CHUNK_COLUMNS}"
-            " FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid"
-            " WHERE chunks_fts MATCH ? AND c.collection = ? AND substr(c.source, 1, ?) = ?"
-            " ORDER BY bm25(chunks_fts, 2.0, 1.0) LIMIT ?",
+            f"SELECT -bm25({table}, 2.0, 1.0) AS score, {_CHUNK_COLUMNS}"
+            f" FROM {table} JOIN chunks c ON c.rowid = {table}.rowid"
+            f" WHERE {table} MATCH ? AND c.collection = ? AND substr(c.source, 1, ?) = ?"
+            f" ORDER BY bm25({table}, 2.0, 1.0) LIMIT ?",
             (match, collection, len(path_prefix), path_prefix, k),
         )
         return [ScoredChunk(chunk=_row_to_chunk(r[1:]), score=float(r[0])) for r in rows]

@@ -41,9 +41,6 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         CREATE INDEX chunks_by_source ON chunks (collection, source, ordinal);
         CREATE INDEX chunks_by_hash ON chunks (text_hash);
-        CREATE VIRTUAL TABLE chunks_fts USING fts5 (
-            title, body, tokenize = "porter unicode61 tokenchars '_'"
-        );
         CREATE TABLE vectors (
             model TEXT NOT NULL,
             text_hash TEXT NOT NULL,
