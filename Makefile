@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.docsage-installed
 
-.PHONY: install demo test lint bench calibrate clean
+.PHONY: install demo test lint bench calibrate clean llamacpp
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Optional: the llamacpp extra and its real-server tests (a cached ~8 min compile, see the script).
+llamacpp: install
+	PYTHON=$(BIN)/python scripts/install-llamacpp.sh
 
 demo: install
 	$(BIN)/docsage demo

@@ -39,7 +39,8 @@ def test_ask_returns_a_cited_answer(server: Server) -> None:
     assert "max_retries" in first["quote"]
     assert body["usage"] == {"model": "extractive", "input_tokens": 0, "output_tokens": 0,
                              "cost_usd": 0.0}  # fmt: skip
-    assert set(body["timings"]) == {"retrieve_ms", "rerank_ms", "generate_ms", "total_ms"}
+    assert set(body["timings"]) == {"retrieve_ms", "rerank_ms", "generate_ms", "total_ms",
+                                   "first_token_ms"}  # fmt: skip
 
 
 def test_search_returns_ranked_hits(server: Server) -> None:

@@ -8,20 +8,29 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
+from docsage.agent.loop import AgentAnswerer, Budget
 from docsage.answer.extractive import ExtractiveAnswerer, load_calibration
-from docsage.errors import NotFoundError
+from docsage.answer.generative import Answerer, GenerationOptions, GenerativeAnswerer
+from docsage.answer.routing import ExtractiveRoute, RoutedAnswerer
+from docsage.answer.structured import ask_structured
+from docsage.errors import ConfigError, NotFoundError
 from docsage.ingest.pipeline import IngestOptions, ProgressFn, embed_missing, ingest_folder
+from docsage.models.chat import ChatModel, OnToken, make_chat_model
 from docsage.models.registry import make_embedder
 from docsage.ports import CollectionInfo, Embedder, Store
 from docsage.rerank import IdentifierReranker
 from docsage.retrieve import FusionWeights, Mode, Retriever, SearchOptions, SearchResult
+from docsage.service.pricing import load_prices
 from docsage.settings import Settings
 from docsage.store.sqlite import SQLiteStore
 from docsage.types import Answer, IngestReport
 
 _UNSET: Any = object()
+T = TypeVar("T", bound=BaseModel)
 
 
 def _quiet(stage: str, done: int, total: int) -> None:
@@ -47,6 +56,7 @@ class Docsage:
         self.store: Store = store or SQLiteStore(self.settings.index_path)
         self._embedder = embedder
         self._retriever: Retriever | None = None
+        self._chat_models: dict[str, ChatModel | None] = {}
 
     @property
     def embedder(self) -> Embedder | None:
@@ -141,12 +151,89 @@ class Docsage:
         options = SearchOptions(k=k, mode=mode, path_prefix=path_prefix, candidates=max(100, k))
         return self.retriever.search(query, self._collection(collection), options)
 
-    def ask(self, question: str, *, collection: str | None = None, path_prefix: str = "") -> Answer:
+    def ask(
+        self,
+        question: str,
+        *,
+        collection: str | None = None,
+        path_prefix: str = "",
+        model: str | None = None,
+        agent: bool = False,
+        on_token: OnToken | None = None,
+    ) -> Answer:
+        """Answer with the configured model (``DOCSAGE_MODEL``, or ``model``), with
+        escalation and fallback as configured; ``agent`` lets the model use tools.
+        ``on_token`` receives the answer's verified text as it streams."""
         name = self._collection(collection)
-        answerer = ExtractiveAnswerer(
-            self.retriever, abstain_below=self._abstain_threshold(), embedder=self.embedder
-        )
-        return answerer.ask(question, name, path_prefix=path_prefix)
+        spec = model or self.settings.model
+        answerer = self._agent(spec) if agent else self._routed(spec)
+        return answerer.ask(question, name, path_prefix=path_prefix, on_token=on_token)
+
+    def ask_structured(
+        self, question: str, *, output: type[T], collection: str | None = None,
+        path_prefix: str = "", model: str | None = None,
+    ) -> tuple[T, Answer]:  # fmt: skip
+        """The verified answer as a validated ``output`` (a pydantic model with an
+        ``answer`` field, e.g. ``docsage.answer.structured.AnswerJSON``)."""
+        answerer = self._answerer(model or self.settings.model)
+        if not isinstance(answerer, GenerativeAnswerer):
+            raise ConfigError("structured answers need a chat model: pass model='openai:...'")
+        return ask_structured(answerer, question, self._collection(collection),
+                              path_prefix=path_prefix, output=output)  # fmt: skip
+
+    def chat_model(self, spec: str) -> ChatModel | None:
+        """The chat model named ``spec`` (None for 'extractive'), made once and kept."""
+        if spec not in self._chat_models:
+            s = self.settings
+            self._chat_models[spec] = make_chat_model(spec, {
+                "base_url": s.model_url, "api_key": s.model_api_key,
+                "timeout_s": s.model_timeout_s, "retries": s.model_retries,
+                "context_window": s.model_context, "json_mode": s.model_json_mode,
+            })  # fmt: skip
+        return self._chat_models[spec]
+
+    def _options(self) -> GenerationOptions:
+        s = self.settings
+        if s.verify_action not in {"remove", "mark"}:
+            raise ConfigError("DOCSAGE_VERIFY_ACTION must be 'remove' or 'mark'")
+        return GenerationOptions(max_tokens=s.max_answer_tokens, threshold=s.support_threshold,
+                                 action=s.verify_action)  # fmt: skip
+
+    def _answerer(self, spec: str) -> Answerer:
+        model = self.chat_model(spec)
+        if model is None:
+            return ExtractiveRoute(ExtractiveAnswerer(
+                self.retriever, abstain_below=self._abstain_threshold(), embedder=self.embedder
+            ))  # fmt: skip
+        return GenerativeAnswerer(
+            self.retriever, model, pricer=load_prices(self.settings.price_table),
+            abstain_below=self._abstain_threshold(), options=self._options(),
+        )  # fmt: skip
+
+    def _routed(self, spec: str) -> Answerer:
+        s = self.settings
+        routes = [(m, self._answerer(m)) for m in dict.fromkeys([spec, s.escalate_model]) if m]
+        fallback = s.fallback_model if s.fallback_model not in {"", spec} else None
+        if len(routes) == 1 and fallback is None:
+            return routes[0][1]
+        return RoutedAnswerer(
+            routes, fallback=(fallback, self._answerer(fallback)) if fallback else None,
+            min_confidence=s.escalate_below, min_supported=1.0,
+        )  # fmt: skip
+
+    def _agent(self, spec: str) -> Answerer:
+        model = self.chat_model(spec)
+        if model is None:
+            raise ConfigError(
+                "agent mode needs a chat model: pass --model openai:<model> (or "
+                "llamacpp:<path.gguf>) or set DOCSAGE_MODEL"
+            )
+        s = self.settings
+        budget = Budget(max_steps=s.agent_max_steps, max_tool_calls=s.agent_max_tool_calls,
+                        max_tokens=s.agent_max_tokens, max_cost_usd=s.agent_max_usd,
+                        max_seconds=s.agent_max_seconds)  # fmt: skip
+        return AgentAnswerer(self.retriever, model, pricer=load_prices(s.price_table),
+                             budget=budget, options=self._options())  # fmt: skip
 
     def _abstain_threshold(self) -> float:
         if self.settings.abstain_below >= 0:
@@ -157,6 +244,10 @@ class Docsage:
         return self.store.collections()
 
     def close(self) -> None:
+        for model in self._chat_models.values():
+            close = getattr(model, "close", None)
+            if callable(close):
+                close()
         self.store.close()
 
     def __enter__(self) -> Docsage:

@@ -50,6 +50,55 @@ class Settings:
         "Answer confidence under which docsage abstains; -1 = the calibrated value "
         "shipped in docsage/answer/calibration.json.",
     )
+    # -- generative answers and agent mode (issue 5) -----------------------------------
+    model: str = _setting(
+        "extractive",
+        "Answer model: 'extractive' (no LLM), 'openai:<model>' (any OpenAI-compatible "
+        "/v1/chat/completions server) or 'llamacpp:<path.gguf>' (in process, the llamacpp "
+        "extra).",
+    )
+    model_url: str = _setting(
+        "https://api.openai.com/v1",
+        "Base URL of the OpenAI-compatible chat server (vLLM, Ollama, llama.cpp server...).",
+    )
+    model_api_key: str = _setting("", "API key sent to the chat server, if any.")
+    model_timeout_s: float = _setting(60.0, "Seconds before a chat request times out.")
+    model_retries: int = _setting(
+        2, "Retries of a chat request on timeouts, dropped connections, 429 and 5xx only."
+    )
+    model_context: int = _setting(
+        0, "Context window of the answer model in tokens; 0 = 8192 (openai:) or 4096 (llamacpp:)."
+    )
+    model_json_mode: str = _setting(
+        "json_schema",
+        "How to ask for JSON: 'json_schema' (OpenAI, vLLM), 'json_object' (llama.cpp "
+        "server grammar) or 'prompt' (instructions plus one repair retry).",
+    )
+    max_answer_tokens: int = _setting(512, "Most tokens a generated answer may use.")
+    escalate_model: str = _setting(
+        "", "Stronger model tried when the first model's answer fails verification; empty = none."
+    )
+    escalate_below: float = _setting(
+        0.0, "Also escalate when the answer's confidence is under this (0 = only on verification)."
+    )
+    fallback_model: str = _setting(
+        "extractive",
+        "Answerer used when the models time out or answer 5xx: another model, 'extractive' "
+        "or empty (fail).",
+    )
+    verify_action: str = _setting(
+        "remove",
+        "What happens to a generated sentence its cited source does not support: 'remove' "
+        "or 'mark' ([unverified]).",
+    )
+    support_threshold: float = _setting(
+        0.6, "Lexical support a generated sentence needs from the source it cites (0-1)."
+    )
+    agent_max_steps: int = _setting(8, "Most model calls in one agent run.")
+    agent_max_tool_calls: int = _setting(12, "Most tool calls in one agent run.")
+    agent_max_tokens: int = _setting(40000, "Most model tokens (in + out) in one agent run.")
+    agent_max_usd: float = _setting(0.0, "Most USD one agent run may spend; 0 = no limit.")
+    agent_max_seconds: float = _setting(60.0, "Longest one agent run may take.")
     # -- HTTP service (docsage serve) ---------------------------------------------------
     auth: bool = _setting(
         True,
@@ -92,7 +141,7 @@ class Settings:
     over_budget: str = _setting(
         "search-only",
         "What a key over budget gets: 'search-only' (hits, no answer), 'extractive' "
-        "(the extractive answerer, today the only one) or 'reject' (HTTP 429).",
+        "(the extractive answerer instead of the model) or 'reject' (HTTP 429).",
     )
     request_timeout_s: float = _setting(
         30.0, "Longest a query may run before the service answers 504."

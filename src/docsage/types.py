@@ -131,6 +131,67 @@ class Timings:
     rerank_ms: float = 0.0
     generate_ms: float = 0.0
     total_ms: float = 0.0
+    first_token_ms: float = 0.0
+    """Time from the start of ``ask`` to the first streamed token; 0 when nothing streamed."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Usage:
+    """Tokens and cost of the model calls one model made for an answer. ``estimated`` is
+    true when the server reported no counts (a stream without a usage chunk) and docsage
+    counted them itself."""
+
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    calls: int = 0
+    estimated: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SentenceCheck:
+    """One answer sentence checked against the passages it cites."""
+
+    sentence: str
+    cited: tuple[int, ...]
+    support: float
+    supported: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Verification:
+    """What the answer-time citation check did: every sentence, its support, and how the
+    unsupported ones were handled (``removed`` or ``marked``)."""
+
+    method: str
+    threshold: float
+    action: str
+    sentences: tuple[SentenceCheck, ...] = ()
+
+    @property
+    def checked(self) -> int:
+        return len(self.sentences)
+
+    @property
+    def supported(self) -> int:
+        return sum(1 for s in self.sentences if s.supported)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TraceStep:
+    """One step of an answer: a model call or a tool call, with its cost and size."""
+
+    kind: str
+    name: str
+    detail: str = ""
+    result_chars: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    ms: float = 0.0
+    error: str = ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -146,6 +207,19 @@ class Answer:
     sources: tuple[Hit, ...] = ()
     timings: Timings = field(default_factory=Timings)
     index_version: int = 0
+    model: str = "extractive"
+    usage: tuple[Usage, ...] = ()
+    """One entry per model that was called (the route, in order); empty for extractive."""
+    verification: Verification | None = None
+    trace: tuple[TraceStep, ...] = ()
+
+    @property
+    def cost_usd(self) -> float:
+        return sum(u.cost_usd for u in self.usage)
+
+    @property
+    def tokens(self) -> int:
+        return sum(u.input_tokens + u.output_tokens for u in self.usage)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Literal
 
+import anyio
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +22,7 @@ from docsage.api.deps import Caller, ServiceDep, check_question, run
 from docsage.api.models import COLLECTION_PATTERN, MAX_TEXT, AskResponse, CitationOut
 from docsage.api.routes import _ERRORS
 from docsage.errors import NotFoundError, UsageError
+from docsage.service.core import AskOutcome, Principal, Service
 
 router = APIRouter(prefix="/v1", responses=_ERRORS)
 MODEL_PREFIX = "docsage"
@@ -50,6 +52,7 @@ class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
     collection: str | None = Field(None, pattern=COLLECTION_PATTERN)
+    agent: bool = Field(False, description="docsage: let the chat model search with tools.")
 
 
 class ChatChoice(BaseModel):
@@ -122,24 +125,66 @@ def _chunk(base: dict[str, object], delta: dict[str, str], finish: str | None) -
     return {**base, "object": "chat.completion.chunk", "choices": [choice]}
 
 
-def sse_events(answer: AskResponse, model: str) -> Iterator[str]:
-    """OpenAI chunk events: the role, the content in pieces, a final chunk with
-    ``finish_reason`` and the citations, then ``[DONE]``."""
-    base: dict[str, object] = {"id": f"chatcmpl-{answer.id}", "created": int(time.time()),
-                               "model": model}  # fmt: skip
-    yield f"data: {json.dumps(_chunk(base, {'role': 'assistant', 'content': ''}, None))}\n\n"
+def _event(payload: dict[str, object]) -> str:
+    return f"data: {json.dumps(payload)}\n\n"
+
+
+def closing_events(answer: AskResponse, base: dict[str, object], sent: str) -> Iterator[str]:
+    """What follows the streamed text: the rest of the content (the Sources list, or all
+    of it for a cached answer), a final chunk with citations, usage and docsage's
+    verification and trace, then ``[DONE]``."""
     content = content_of(answer)
-    for start in range(0, len(content), 80):
-        piece = _chunk(base, {"content": content[start : start + 80]}, None)
-        yield f"data: {json.dumps(piece)}\n\n"
+    rest = content[len(sent) :] if content.startswith(sent) else ""
+    for start in range(0, len(rest), 80):
+        yield _event(_chunk(base, {"content": rest[start : start + 80]}, None))
     last = _chunk(base, {}, "stop") | {
         "citations": [c.model_dump() for c in answer.citations],
         "usage": {"prompt_tokens": answer.usage.input_tokens,
                   "completion_tokens": answer.usage.output_tokens,
                   "total_tokens": answer.usage.input_tokens + answer.usage.output_tokens},
+        "docsage": answer.model_dump(include={"id", "model", "abstained", "confidence",
+                                              "timings", "routes", "verification", "trace"}),
     }  # fmt: skip
-    yield f"data: {json.dumps(last)}\n\n"
+    yield _event(last)
     yield "data: [DONE]\n\n"
+
+
+async def stream_answer(
+    svc: Service, who: Principal, question: str, collection: str | None, body: ChatRequest
+) -> AsyncIterator[str]:
+    """Server-sent events as the answer is generated: verified text goes out as soon as the
+    answerer releases it (see ``docsage.answer.verify.VerifiedStream``)."""
+    send, receive = anyio.create_memory_object_stream[str](max_buffer_size=1000)
+    base: dict[str, object] = {"id": "chatcmpl-pending", "created": int(time.time()),
+                               "model": body.model}  # fmt: skip
+    yield _event(_chunk(base, {"role": "assistant", "content": ""}, None))
+    done: list[AskOutcome] = []
+
+    def on_token(text: str) -> None:
+        anyio.from_thread.run(send.send, text)
+
+    def ask() -> AskOutcome:
+        return svc.ask(who, question, collection, "", "chat", agent=body.agent, on_token=on_token)
+
+    async def work() -> None:
+        async with send:
+            done.append(await run(svc, ask))
+
+    sent = ""
+    try:
+        async with receive, anyio.create_task_group() as group:
+            group.start_soon(work)
+            async for piece in receive:
+                sent += piece
+                yield _event(_chunk(base, {"content": piece}, None))
+    except Exception as exc:  # headers are gone: the error travels as a last event
+        yield _event({"error": {"type": type(exc).__name__, "message": str(exc)}})
+        yield "data: [DONE]\n\n"
+        return
+    answer = ask_response(done[0], question, include_sources=True)
+    base["id"] = f"chatcmpl-{answer.id}"
+    for event in closing_events(answer, base, sent):
+        yield event
 
 
 @router.post(
@@ -153,10 +198,12 @@ async def chat_completions(
     """OpenAI-compatible chat; ``stream: true`` answers with server-sent events."""
     question, collection = question_of(body), collection_of(body)
     check_question(svc, question)
-    out = await run(svc, lambda: svc.ask(who, question, collection, "", "chat"))
-    answer = ask_response(out, question, include_sources=True)
     if body.stream:
-        return StreamingResponse(sse_events(answer, body.model), media_type="text/event-stream")
+        await run(svc, lambda: svc.readable(who, collection))  # a 404 before the stream starts
+        events = stream_answer(svc, who, question, collection, body)
+        return StreamingResponse(events, media_type="text/event-stream")
+    out = await run(svc, lambda: svc.ask(who, question, collection, "", "chat", agent=body.agent))
+    answer = ask_response(out, question, include_sources=True)
     usage = answer.usage
     return ChatResponse(
         id=f"chatcmpl-{answer.id}", created=int(time.time()), model=body.model,

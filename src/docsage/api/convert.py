@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from docsage.api.models import (
     AskResponse,
     CitationOut,
     HitOut,
+    RouteUsageOut,
     SearchResponse,
+    SentenceCheckOut,
     TimingsOut,
+    TraceStepOut,
     UsageOut,
+    VerificationOut,
 )  # fmt: skip
 from docsage.service.core import AskOutcome
-from docsage.types import Citation, Hit
+from docsage.types import Answer, Citation, Hit
 
 
 def hit_out(hit: Hit, max_text: int = 2000) -> HitOut:
@@ -50,7 +55,23 @@ def ask_response(out: AskOutcome, question: str, include_sources: bool) -> AskRe
         timings=timings, usage=UsageOut(**asdict(out.usage)), cache_hit=out.cache_hit,
         degraded=out.degraded, degraded_reason=out.degraded_reason,
         index_version=answer.index_version if answer else 0,
+        **(_generative(answer) if answer else {}),
     )  # fmt: skip
+
+
+def _generative(answer: Answer) -> dict[str, Any]:
+    check = answer.verification
+    verification = None if check is None else VerificationOut(
+        method=check.method, threshold=check.threshold, action=check.action,
+        checked=check.checked, supported=check.supported,
+        sentences=[SentenceCheckOut(**asdict(s)) for s in check.sentences],
+    )  # fmt: skip
+    return {
+        "model": answer.model,
+        "routes": [RouteUsageOut(**asdict(u)) for u in answer.usage],
+        "verification": verification,
+        "trace": [TraceStepOut(**asdict(t)) for t in answer.trace],
+    }
 
 
 def search_response(out: AskOutcome, query: str) -> SearchResponse:

@@ -19,6 +19,7 @@ class Strict(BaseModel):
 class AskOptions(Strict):
     path_prefix: str = Field("", max_length=512, description="Only sources under this prefix.")
     include_sources: bool = Field(True, description="Return the closest chunks as well.")
+    agent: bool = Field(False, description="Let the configured chat model search with tools.")
 
 
 class AskRequest(Strict):
@@ -61,6 +62,7 @@ class TimingsOut(BaseModel):
     rerank_ms: float = 0.0
     generate_ms: float = 0.0
     total_ms: float = 0.0
+    first_token_ms: float = 0.0
 
 
 class UsageOut(BaseModel):
@@ -68,6 +70,40 @@ class UsageOut(BaseModel):
     input_tokens: int
     output_tokens: int
     cost_usd: float
+
+
+class RouteUsageOut(UsageOut):
+    calls: int = 0
+    estimated: bool = Field(False, description="Counted by docsage: the server sent no usage.")
+
+
+class SentenceCheckOut(BaseModel):
+    sentence: str
+    cited: list[int]
+    support: float
+    supported: bool
+    reason: str
+
+
+class VerificationOut(BaseModel):
+    method: str
+    threshold: float
+    action: str = Field(description="What happened to unsupported sentences: remove or mark.")
+    checked: int
+    supported: int
+    sentences: list[SentenceCheckOut]
+
+
+class TraceStepOut(BaseModel):
+    kind: str = Field(description="model, tool, route or stop")
+    name: str
+    detail: str
+    result_chars: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    ms: float
+    error: str
 
 
 class AskResponse(BaseModel):
@@ -85,6 +121,10 @@ class AskResponse(BaseModel):
     degraded: str | None = Field(description="Set when over budget: the degrade mode used.")
     degraded_reason: str | None
     index_version: int
+    model: str = "extractive"
+    routes: list[RouteUsageOut] = Field([], description="Usage and cost per model called.")
+    verification: VerificationOut | None = None
+    trace: list[TraceStepOut] = []
 
 
 class SearchResponse(BaseModel):

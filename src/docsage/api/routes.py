@@ -34,9 +34,12 @@ router = APIRouter(prefix="/v1", responses=_ERRORS)
 async def ask(body: AskRequest, svc: ServiceDep, who: Caller) -> AskResponse:
     """Answer a question from a collection, with citations, or abstain."""
     check_question(svc, body.question)
+    options = body.options
     out = await run(
-        svc, lambda: svc.ask(who, body.question, body.collection, body.options.path_prefix)
-    )
+        svc,
+        lambda: svc.ask(who, body.question, body.collection, options.path_prefix,
+                        agent=options.agent),
+    )  # fmt: skip
     return ask_response(out, body.question, body.options.include_sources)
 
 

@@ -8,6 +8,7 @@ so the common case needs no verb while ``list``, ``compare`` and ``generate`` st
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from docsage.errors import UsageError
 from docsage.evals import gate
 from docsage.evals.dataset import dump_dataset, load_dataset
 from docsage.evals.generate import generate_cases
+from docsage.evals.judge import ChatJudge
 from docsage.evals.report import render_report
 from docsage.evals.runner import EvalRun, run_eval
 from docsage.evals.runs import (
@@ -69,6 +71,13 @@ HomeOpt = Annotated[
 CollectionOpt = Annotated[
     str | None, typer.Option("--collection", "-c", help="Collection name (default: 'default').")
 ]
+
+
+def _judge(ds: Docsage, spec: str | None) -> ChatJudge | None:
+    model = ds.chat_model(spec) if spec else None
+    if spec and model is None:
+        raise UsageError("--judge needs a chat model ('openai:<model>'), not 'extractive'")
+    return ChatJudge(model) if model else None
 
 
 def _open(home: Path | None) -> Docsage:
@@ -160,6 +169,17 @@ def run_command(
     ] = None,
     home: HomeOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Answer model: 'extractive', 'openai:<model>', 'llamacpp:<path>' "
+            "(default: $DOCSAGE_MODEL)."
+        ),
+    ] = None,
+    judge: Annotated[
+        str | None,
+        typer.Option(help="Chat model that also judges groundedness (groundedness.judge)."),
+    ] = None,
 ) -> None:
     """Run DATASET through search and ask, score it, store the run, apply the gate."""
     chosen = _check_mode(mode)
@@ -169,11 +189,13 @@ def run_command(
     cases = load_dataset(dataset)
     thresholds = gate.parse_thresholds(fail_under or [], spec_table(k))
     with _open(home) as ds:
+        if model:
+            ds.settings = replace(ds.settings, model=model)
         name = collection or ds.settings.collection
         base = _baseline(ds, baseline, [c.id for c in cases])
         with render.progress_bars(not quiet) as progress:
-            run = run_eval(ds, cases, collection=name, k=k, mode=chosen,
-                           candidates=candidates, progress=progress)  # fmt: skip
+            run = run_eval(ds, cases, collection=name, k=k, mode=chosen, candidates=candidates,
+                           progress=progress, judge=_judge(ds, judge))  # fmt: skip
         summary, per_case, folder, markdown = _record_run(ds, run, dataset, out)
     typer.echo(markdown)
     failures = _gate(summary, per_case, thresholds, base)

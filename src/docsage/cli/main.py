@@ -115,14 +115,34 @@ def ask(
     collection: CollectionOpt = None,
     home: HomeOpt = None,
     as_json: JsonOpt = False,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="'extractive', 'openai:<model>' or 'llamacpp:<path.gguf>' "
+            "(default: $DOCSAGE_MODEL)."
+        ),
+    ] = None,
+    agent: Annotated[
+        bool, typer.Option("--agent", help="Let the model search and read the docs with tools.")
+    ] = False,
+    stream: Annotated[
+        bool, typer.Option("--stream", help="Print the verified answer as it is generated.")
+    ] = False,
+    trace: Annotated[
+        bool, typer.Option("--trace", help="Print every model and tool call with its cost.")
+    ] = False,
 ) -> None:
     """Answer from the docs with numbered citations, or say the docs don't cover it."""
+    on_token = render.stream_printer() if stream and not as_json else None
     with _open(home) as ds:
-        answer = ds.ask(question, collection=collection, path_prefix=path)
+        answer = ds.ask(question, collection=collection, path_prefix=path, model=model,
+                        agent=agent, on_token=on_token)  # fmt: skip
     if as_json:
         typer.echo(render.answer_json(answer))
-    else:
-        render.print_answer(answer)
+        return
+    render.print_answer(answer, streamed=on_token is not None)
+    if trace:
+        render.print_trace(answer)
 
 
 @app.command()

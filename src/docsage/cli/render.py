@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any
@@ -22,6 +22,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from docsage.agent.trace import COLUMNS, trace_json, trace_rows
 from docsage.ingest.pipeline import ProgressFn
 from docsage.retrieve import SearchResult
 from docsage.types import Answer, Hit, IngestReport
@@ -94,6 +95,11 @@ def answer_json(answer: Answer) -> str:
         "sources": [hit_json(h) | {"text": h.chunk.text[:500]} for h in answer.sources],
         "timings": asdict(answer.timings),
         "index_version": answer.index_version,
+        "model": answer.model,
+        "usage": [asdict(u) for u in answer.usage],
+        "cost_usd": answer.cost_usd,
+        "verification": verification_json(answer),
+        "trace": trace_json(answer.trace),
     }
     return json.dumps(body, indent=2, ensure_ascii=False)
 
@@ -117,16 +123,77 @@ def print_hits(result: SearchResult) -> None:
         console.print("[dim]lexical results only: vectors not built yet (docsage embed)[/]")
 
 
-def print_answer(answer: Answer) -> None:
+def verification_json(answer: Answer) -> dict[str, Any] | None:
+    check = answer.verification
+    if check is None:
+        return None
+    return {
+        "method": check.method,
+        "threshold": check.threshold,
+        "action": check.action,
+        "checked": check.checked,
+        "supported": check.supported,
+        "sentences": [asdict(s) for s in check.sentences],
+    }
+
+
+def stream_printer() -> Callable[[str], None]:
+    """An ``on_token`` that prints verified text as it arrives."""
+
+    def emit(text: str) -> None:
+        console.print(escape(text), end="", soft_wrap=True)
+        console.file.flush()
+
+    return emit
+
+
+def print_answer(answer: Answer, *, streamed: bool = False) -> None:
     style = "yellow" if answer.abstained else "green"
-    console.print(escape(answer.text), style=None if not answer.abstained else style)
+    if streamed:
+        console.print()
+    else:
+        console.print(escape(answer.text), style=None if not answer.abstained else style)
     if answer.citations:
         console.print("\n[bold]Sources[/]")
         for c in answer.citations:
             console.print(f"  [{c.number}] [cyan]{escape(c.ref)}[/]{_lines(c.lines)}")
+    _print_verification(answer)
+    console.print(f"\n[dim]{_footer(answer)}[/]")
+
+
+def _footer(answer: Answer) -> str:
+    parts = [f"confidence {answer.confidence:.2f}", f"{answer.timings.total_ms:.0f} ms"]
+    if answer.timings.first_token_ms:
+        parts.append(f"first token {answer.timings.first_token_ms:.0f} ms")
+    if answer.usage:
+        estimated = "~" if any(u.estimated for u in answer.usage) else ""
+        parts.append(f"{answer.model} · {estimated}{answer.tokens} tokens · ${answer.cost_usd:.5f}")
+    return " · ".join(parts)
+
+
+def _print_verification(answer: Answer) -> None:
+    check = answer.verification
+    if check is None:
+        return
     console.print(
-        f"\n[dim]confidence {answer.confidence:.2f} · {answer.timings.total_ms:.0f} ms[/]"
+        f"\n[bold]Checked[/] {check.supported}/{check.checked} sentences supported by the "
+        f"source they cite ({check.method} >= {check.threshold:.2f}; unsupported: {check.action})"
     )
+    for s in check.sentences:
+        if not s.supported:
+            console.print(f"  [yellow]✗[/] {escape(s.sentence[:100])} [dim]({escape(s.reason)})[/]")
+
+
+def print_trace(answer: Answer) -> None:
+    if not answer.trace:
+        console.print("\n[dim]no model or tool calls (extractive answer)[/]")
+        return
+    table = Table(show_header=True, header_style="bold", title="trace")
+    for column in COLUMNS:
+        table.add_column(column, justify="right" if column[0] in "#tcUm" else "left")
+    for row in trace_rows(answer.trace):
+        table.add_row(*(escape(cell) for cell in row))
+    console.print(table)
 
 
 def print_report(report: IngestReport) -> None:

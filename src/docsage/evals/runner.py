@@ -48,10 +48,10 @@ class Docsage(Protocol):
 class GroundednessJudge(Protocol):
     """Hook for an LLM-judged groundedness score, used when a chat model is configured.
 
-    docsage has no chat model yet, so nothing implements this: ``run_eval`` fills
-    ``CaseResult.judge_groundedness`` only when a judge is passed in, and the summary reports
-    ``groundedness.judge`` only when some case has it. An implementation answers whether
-    ``sentence`` is entailed by at least one of ``passages``.
+    ``docsage.evals.judge.ChatJudge`` implements it (``docsage eval --judge MODEL``):
+    ``run_eval`` fills ``CaseResult.judge_groundedness`` only when a judge is passed in, and
+    the summary reports ``groundedness.judge`` only when some case has it. An implementation
+    answers whether ``sentence`` is entailed by at least one of ``passages``.
     """
 
     def supports(self, sentence: str, passages: Sequence[str]) -> bool: ...
@@ -61,7 +61,7 @@ class GroundednessJudge(Protocol):
 class CaseResult:
     """What one case produced. ``latency_ms`` is the ``ask`` call, what a user waits for;
     ``search_ms`` is the extra ranked search the harness makes for retrieval metrics.
-    ``tokens``/``cost`` stay ``None`` until an answerer reports model usage."""
+    ``tokens``/``cost`` are the answer's model usage, ``None`` for the extractive answerer."""
 
     id: str
     retrieved: tuple[str, ...] = ()
@@ -197,6 +197,8 @@ def _run_case(ds: Docsage, case: EvalCase, setup: _Setup) -> CaseResult:
             citations_resolve=resolve,
             groundedness=grounded,
             judge_groundedness=judged,
+            tokens=answer.tokens if answer.usage else None,
+            cost=answer.cost_usd if answer.usage else None,
         )
     except Exception as exc:  # one bad case must not hide the others: it is counted instead
         return CaseResult(
@@ -204,6 +206,11 @@ def _run_case(ds: Docsage, case: EvalCase, setup: _Setup) -> CaseResult:
             latency_ms=(time.perf_counter() - started) * 1000,
             error=f"{type(exc).__name__}: {exc}",
         )
+
+
+def _model(ds: Docsage) -> str:
+    """The answer model the run used (``settings.model`` when ``ds`` has settings)."""
+    return str(getattr(getattr(ds, "settings", None), "model", "extractive"))
 
 
 def _require_collection(ds: Docsage, collection: str) -> int:
@@ -247,5 +254,5 @@ def run_eval(
         results=tuple(results),
         started_at=started,
         seconds=time.perf_counter() - clock,
-        config={"judge": type(judge).__name__ if judge else None},
+        config={"judge": type(judge).__name__ if judge else None, "model": _model(ds)},
     )

@@ -13,6 +13,7 @@ from typing import TypedDict
 
 from docsage.app import Docsage
 from docsage.errors import AuthError, ForbiddenError, NotFoundError, RateLimitError, UsageError
+from docsage.models.chat import OnToken
 from docsage.ports import CollectionInfo
 from docsage.retrieve import SearchResult
 from docsage.service import metrics
@@ -175,15 +176,19 @@ class Service:
         return out
 
     def ask(
-        self, who: Principal, question: str, collection: str | None, path: str, route: str = "ask"
-    ) -> AskOutcome:
+        self, who: Principal, question: str, collection: str | None, path: str, route: str = "ask",
+        *, agent: bool = False, on_token: OnToken | None = None,
+    ) -> AskOutcome:  # fmt: skip
+        """Answer (streaming verified text to ``on_token`` if given); ``agent`` lets the
+        configured chat model use tools."""
         self.require(who, "ask")
         name = self.readable(who, collection)
         request_id = "req_" + secrets.token_hex(8)
         reason = self.admit(who, request_id, route)
         mode = self.settings.over_budget if reason else None
         try:
-            out = self._answer(request_id, name, question, path, mode, reason)
+            out = self._answer(request_id, name, question, path, mode, reason,
+                               _Ask(agent=agent, on_token=on_token))  # fmt: skip
         except BaseException as exc:
             self._log_failure(request_id, who, route, name, exc)
             raise
@@ -192,23 +197,29 @@ class Service:
 
     def _answer(
         self, request_id: str, name: str, question: str, path: str, mode: str | None,
-        reason: str | None,
+        reason: str | None, how: _Ask,
     ) -> AskOutcome:  # fmt: skip
         usage = Usage(model=EXTRACTIVE, cost_usd=self.prices.cost(EXTRACTIVE, 0, 0))
-        base = {"id": request_id, "collection": name, "usage": usage}
+        base: dict[str, object] = {"id": request_id, "collection": name, "usage": usage}
         if mode == "search-only":
             result = self.ds.search(question, collection=name, k=8, path_prefix=path)
             hit = self._retrieval_hit()
             return AskOutcome(**base, answer=None, search=result, cache_hit=hit,  # type: ignore[arg-type]
                               degraded=mode, degraded_reason=reason)  # fmt: skip
-        key = (normalise(question), name, self.ds.store.index_version(name), path)
+        model = EXTRACTIVE if mode == "extractive" else None
+        key = (normalise(question), name, self.ds.store.index_version(name), path, model,
+               how.agent)  # fmt: skip
         cached = self.answers.get(key)
         metrics.CACHE.labels("answer", "hit" if cached else "miss").inc()
-        answer = cached or self.ds.ask(question, collection=name, path_prefix=path)
+        answer = cached or self.ds.ask(question, collection=name, path_prefix=path, model=model,
+                                       agent=how.agent, on_token=how.on_token)  # fmt: skip
         if cached is not None:
             metrics.CACHE_SAVED.labels("answer").inc(cached.timings.total_ms / 1000)
+            if how.on_token is not None:
+                how.on_token(cached.text)
         else:
             self.answers.put(key, answer)
+        base["usage"] = usage_of(answer) if cached is None else Usage(model=answer.model)
         return AskOutcome(**base, answer=answer, search=None, cache_hit=cached is not None,  # type: ignore[arg-type]
                           degraded=mode, degraded_reason=reason)  # fmt: skip
 
@@ -251,9 +262,10 @@ class Service:
         if answer is None:
             return
         metrics.ANSWERS.labels(str(answer.abstained).lower()).inc()
-        metrics.TOKENS.labels(record.model, "input").inc(record.input_tokens)
-        metrics.TOKENS.labels(record.model, "output").inc(record.output_tokens)
-        metrics.COST.labels(record.model).inc(record.cost_usd)
+        for used in answer.usage if not record.cache_hit else ():  # cost by route
+            metrics.TOKENS.labels(used.model, "input").inc(used.input_tokens)
+            metrics.TOKENS.labels(used.model, "output").inc(used.output_tokens)
+            metrics.COST.labels(used.model).inc(used.cost_usd)
         started = time.time_ns() - int(record.total_ms * 1e6)
         with self.tracer.start_as_current_span("docsage.ask", start_time=started) as span:
             span.set_attributes({"docsage.collection": record.collection or "",
@@ -262,7 +274,8 @@ class Service:
             stage_spans(self.tracer, started, [("retrieval", record.retrieve_ms),
                                                ("rerank", record.rerank_ms)])  # fmt: skip
             gen_start = started + int((record.retrieve_ms + record.rerank_ms) * 1e6)
-            generation_span(self.tracer, gen_start, record.generate_ms, EXTRACTIVE, (0, 0))
+            generation_span(self.tracer, gen_start, record.generate_ms, record.model or EXTRACTIVE,
+                            (record.input_tokens, record.output_tokens))  # fmt: skip
 
     # -- feedback and jobs --------------------------------------------------------------
 
@@ -307,6 +320,22 @@ class Service:
         self.jobs.close()
         self.keys.close()
         self.ds.close()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Ask:
+    agent: bool = False
+    on_token: OnToken | None = None
+
+
+def usage_of(answer: Answer) -> Usage:
+    """One row for the request log: the answer's model, all routes' tokens and cost."""
+    return Usage(
+        model=answer.model,
+        input_tokens=sum(u.input_tokens for u in answer.usage),
+        output_tokens=sum(u.output_tokens for u in answer.usage),
+        cost_usd=answer.cost_usd,
+    )
 
 
 class _StageMs(TypedDict, total=False):

@@ -1,0 +1,232 @@
+"""The agent's tools over the index: typed functions whose JSON schema is built from their
+signature and docstring (the first paragraph describes the tool, ``Args:`` lines describe
+its parameters).
+
+Every passage a tool shows gets a source number (``[3]``) that stays the same for the whole
+run; the final answer may cite only those numbers, and is checked against exactly that text.
+A tool that is called wrongly raises ``ToolError``; the loop hands its message back to the
+model as the observation instead of failing the run.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import re
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, create_model
+
+from docsage.answer.prompt import Source, header
+from docsage.errors import DocsageError
+from docsage.models.chat import ToolSpec
+from docsage.ports import Store
+from docsage.retrieve import API_KINDS, Retriever, SearchOptions
+from docsage.types import Chunk
+
+MAX_PASSAGE_CHARS = 1500
+MAX_SOURCES_SCANNED = 2000
+
+
+class ToolError(DocsageError):
+    """A tool was called wrongly; the message goes back to the model as the observation."""
+
+
+@dataclass
+class ToolContext:
+    """What tools work over, and the passages seen so far (numbered in order of first
+    sight)."""
+
+    store: Store
+    retriever: Retriever
+    collection: str
+    path_prefix: str = ""
+    sources: dict[int, Source] = field(default_factory=dict)
+    numbers: dict[str, int] = field(default_factory=dict)
+
+    def register(self, chunk: Chunk, shown: str) -> int:
+        """The chunk's source number; ``shown`` is (part of) what the model saw of it."""
+        number = self.numbers.setdefault(chunk.id, len(self.numbers) + 1)
+        known = self.sources.get(number)
+        if known is None or len(known.text) < len(shown):
+            self.sources[number] = Source(number=number, chunk=chunk, text=shown)
+        return number
+
+    def show(self, chunk: Chunk) -> str:
+        """The chunk as the model sees it, numbered; remembered as a citable source."""
+        shown = chunk.text[:MAX_PASSAGE_CHARS]
+        number = self.register(chunk, shown)
+        lines = f" (lines {chunk.line_start}-{chunk.line_end})" if chunk.lines else ""
+        return f"{header(number, chunk)}{lines}\n{shown}"
+
+
+# -- the tools ---------------------------------------------------------------------------------
+
+
+def search_docs(ctx: ToolContext, query: str, k: int = 5) -> str:
+    """Search the docs (keywords and meaning) and show the best passages, numbered.
+
+    Args:
+        query: what to look for, in the words the docs would use.
+        k: how many passages to show, 1 to 10.
+    """
+    if not 1 <= k <= 10:
+        raise ToolError("k must be between 1 and 10")
+    options = SearchOptions(k=k, path_prefix=ctx.path_prefix)
+    hits = ctx.retriever.search(query, ctx.collection, options).hits
+    if not hits:
+        return f"No passages match {query!r}."
+    return "\n\n".join(ctx.show(h.chunk) for h in hits)
+
+
+def _parse_lines(lines: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", lines)
+    if match is None:
+        raise ToolError(f"lines must look like '120-160', not {lines!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _target(chunks: list[Chunk], anchor: str, lines: str) -> list[int]:
+    if lines:
+        start, end = _parse_lines(lines)
+        return [i for i, c in enumerate(chunks)
+                if c.lines and c.lines[0] <= end and c.lines[1] >= start]  # fmt: skip
+    if anchor:
+        return [i for i, c in enumerate(chunks) if c.anchor == anchor]
+    return [0] if chunks else []
+
+
+def open_section(ctx: ToolContext, ref: str, lines: str = "", neighbours: int = 1) -> str:
+    """Open a section of a source in full, with the sections around it.
+
+    Args:
+        ref: 'source#anchor' as shown in search results, or just 'source'.
+        lines: optional line range 'START-END' inside the source, instead of an anchor.
+        neighbours: how many sections before and after to show as well, 0 to 3.
+    """
+    if not 0 <= neighbours <= 3:
+        raise ToolError("neighbours must be between 0 and 3")
+    source, _, anchor = ref.partition("#")
+    chunks = ctx.store.chunks(ctx.collection, source)
+    if not chunks:
+        raise ToolError(f"no source {source!r}; use list_sources or search_docs to find one")
+    hits = _target(chunks, anchor, lines)
+    if not hits:
+        what = f"lines {lines}" if lines else f"anchor {anchor!r}"
+        raise ToolError(f"{source} has no section at {what}; sections: "
+                        + ", ".join(sorted({c.anchor for c in chunks})[:20]))  # fmt: skip
+    lo, hi = max(min(hits) - neighbours, 0), min(max(hits) + neighbours, len(chunks) - 1)
+    return "\n\n".join(ctx.show(c) for c in chunks[lo : hi + 1])
+
+
+def _sources(ctx: ToolContext, prefix: str) -> list[str]:
+    wanted = prefix or ctx.path_prefix
+    return sorted(s for s in ctx.store.documents(ctx.collection) if s.startswith(wanted))
+
+
+def grep_sources(
+    ctx: ToolContext, pattern: str, path_prefix: str = "", max_matches: int = 20
+) -> str:
+    """Find lines matching a regular expression (Python syntax) in the ingested sources.
+
+    Args:
+        pattern: the regular expression, e.g. 'def connect\\(' or 'timeout'.
+        path_prefix: only sources whose path starts with this.
+        max_matches: stop after this many matching lines, 1 to 50.
+    """
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        raise ToolError(f"bad regular expression {pattern!r}: {exc}") from exc
+    if not 1 <= max_matches <= 50:
+        raise ToolError("max_matches must be between 1 and 50")
+    found: list[str] = []
+    for source in _sources(ctx, path_prefix)[:MAX_SOURCES_SCANNED]:
+        for chunk in ctx.store.chunks(ctx.collection, source):
+            lines = [line for line in chunk.text.splitlines() if regex.search(line)]
+            if lines:
+                number = ctx.register(chunk, "\n".join(lines))
+                found += [f"[{number}] {chunk.ref}: {line.strip()[:200]}" for line in lines]
+            if len(found) >= max_matches:
+                return "\n".join(found[:max_matches]) + "\n(more matches left out)"
+    return "\n".join(found) or f"No line matches {pattern!r}."
+
+
+def list_sources(
+    ctx: ToolContext, prefix: str = "", api_only: bool = False, limit: int = 50
+) -> str:
+    """List the ingested sources, or the API entries (functions, classes) they define.
+
+    Args:
+        prefix: only sources whose path starts with this.
+        api_only: list API entries ('source#anchor  title') instead of source files.
+        limit: at most this many lines, 1 to 200.
+    """
+    if not 1 <= limit <= 200:
+        raise ToolError("limit must be between 1 and 200")
+    sources = _sources(ctx, prefix)
+    if not api_only:
+        more = f"\n({len(sources) - limit} more)" if len(sources) > limit else ""
+        return "\n".join(sources[:limit]) + more or "No sources under that prefix."
+    entries: list[str] = []
+    for source in sources[:MAX_SOURCES_SCANNED]:
+        entries += [f"{c.ref}  {c.title}" for c in ctx.store.chunks(ctx.collection, source)
+                    if c.kind in API_KINDS]  # fmt: skip
+        if len(entries) >= limit:
+            break
+    return "\n".join(entries[:limit]) or "No API entries under that prefix."
+
+
+# -- schema from signature ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Tool:
+    name: str
+    description: str
+    arguments: type[BaseModel]
+    fn: Callable[..., str]
+
+    @property
+    def spec(self) -> ToolSpec:
+        schema = self.arguments.model_json_schema()
+        schema.pop("title", None)
+        for prop in schema.get("properties", {}).values():
+            prop.pop("title", None)
+        return ToolSpec(name=self.name, description=self.description, parameters=schema)
+
+    def __call__(self, ctx: ToolContext, arguments: str) -> str:
+        """Run with the model's JSON arguments; a bad call raises ToolError."""
+        try:
+            raw = json.loads(arguments or "{}")
+            args = self.arguments.model_validate(raw)
+        except (ValueError, ValidationError) as exc:
+            raise ToolError(f"bad arguments for {self.name}: {exc}") from exc
+        return self.fn(ctx, **args.model_dump())
+
+
+def _doc_params(doc: str) -> dict[str, str]:
+    args = doc.split("Args:", 1)[1] if "Args:" in doc else ""
+    pairs = re.findall(r"^\s+(\w+):\s*(.+(?:\n\s{8,}.+)*)", args, re.M)
+    return {name: " ".join(text.split()) for name, text in pairs}
+
+
+def tool(fn: Callable[..., str]) -> Tool:
+    """A ``Tool`` from a typed function whose first parameter is the ``ToolContext``."""
+    doc = inspect.getdoc(fn) or ""
+    hints = typing.get_type_hints(fn)
+    described = _doc_params(doc)
+    fields: dict[str, Any] = {}
+    for name, param in list(inspect.signature(fn).parameters.items())[1:]:
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[name] = (hints[name], Field(default, description=described.get(name, "")))
+    model = create_model(f"{fn.__name__}_args", **fields)
+    return Tool(name=fn.__name__, description=doc.split("\n\n")[0], arguments=model, fn=fn)
+
+
+DEFAULT_TOOLS: tuple[Tool, ...] = tuple(
+    tool(f) for f in (search_docs, open_section, grep_sources, list_sources)
+)

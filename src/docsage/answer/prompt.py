@@ -1,0 +1,148 @@
+"""The grounded prompt: the question and numbered sources, packed to fit the model.
+
+Packing keeps the best evidence: sources go in rank order, each whole if it fits; a source
+that does not fit whole is cut at a block boundary (a paragraph, or a sentence inside a
+long paragraph), never inside a fenced code block; a source whose first block does not fit
+is left out, and so is everything after the budget runs out. The budget is the model's
+context window less the reply's ``max_tokens``, the instructions, the question and a margin.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from docsage.grounding import split_sentences
+from docsage.models.chat import Message, estimate_tokens
+from docsage.types import Chunk, Hit
+
+ABSTAIN_TEXT = "The docs don't cover this."
+SYSTEM = f"""You answer developers' questions about a software project using ONLY the \
+numbered sources the user gives you.
+Rules:
+- End every sentence with the number of the source that states it, like [1] or [1][3].
+- Use only facts the sources state; copy names, code and numbers exactly as written.
+- You may add one fenced code block copied from a source, followed by its citation.
+- If the sources do not answer the question, reply exactly: {ABSTAIN_TEXT}
+- Be brief: at most five sentences."""
+MARGIN_TOKENS = 32
+MAX_SOURCES = 6
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]*\1[^\n]*$|\Z)", re.M | re.S)
+_PARAGRAPH = re.compile(r"\n[ \t]*\n+")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Source:
+    """A numbered source as the model saw it (``text`` may be a cut of the chunk)."""
+
+    number: int
+    chunk: Chunk
+    text: str
+
+    @property
+    def evidence(self) -> str:
+        """What a sentence citing this source is checked against: title and text."""
+        return f"{self.chunk.title}\n{self.text}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Prompt:
+    messages: tuple[Message, ...]
+    sources: tuple[Source, ...]
+    tokens: int
+    left_out: int
+    """Candidate sources that did not fit the budget."""
+
+
+def blocks(text: str) -> list[str]:
+    """Paragraphs and whole fenced code blocks, in order; the units a cut may fall between."""
+    out: list[str] = []
+    pos = 0
+    for fence in _FENCE.finditer(text):
+        out.extend(p for p in _PARAGRAPH.split(text[pos : fence.start()]) if p.strip())
+        out.append(fence.group(0).strip("\n"))
+        pos = fence.end()
+    out.extend(p for p in _PARAGRAPH.split(text[pos:]) if p.strip())
+    return out
+
+
+def _is_code(block: str) -> bool:
+    return _FENCE.match(block) is not None
+
+
+def fit(text: str, budget: int) -> str:
+    """The longest prefix of whole blocks within ``budget`` tokens; a prose block that
+    would overflow is cut at a sentence boundary. "" when not even that fits."""
+    kept: list[str] = []
+    used = 0
+    for block in blocks(text):
+        cost = estimate_tokens(block) + 1
+        if used + cost <= budget:
+            kept.append(block)
+            used += cost
+            continue
+        if not _is_code(block):
+            kept.extend(_sentences_within(block, budget - used))
+        break
+    return "\n\n".join(kept)
+
+
+def _sentences_within(block: str, budget: int) -> list[str]:
+    taken: list[str] = []
+    for sentence in split_sentences(block):
+        cost = estimate_tokens(sentence) + 1
+        if cost > budget:
+            break
+        taken.append(sentence)
+        budget -= cost
+    return [" ".join(taken)] if taken else []
+
+
+def header(number: int, chunk: Chunk) -> str:
+    return f"[{number}] {chunk.ref} — {chunk.title}"
+
+
+def render_sources(sources: Sequence[Source]) -> str:
+    return "\n\n".join(f"{header(s.number, s.chunk)}\n{s.text}" for s in sources)
+
+
+def user_message(question: str, sources: Sequence[Source]) -> str:
+    return f"Question: {question}\n\nSources:\n\n{render_sources(sources)}"
+
+
+def pack(
+    question: str,
+    hits: Sequence[Hit],
+    *,
+    context_window: int,
+    max_tokens: int,
+    max_sources: int = MAX_SOURCES,
+    system: str = SYSTEM,
+) -> Prompt:
+    """Messages for ``question`` with as much of the best evidence as fits (see module)."""
+    fixed = estimate_tokens(system) + estimate_tokens(user_message(question, [])) + 8
+    budget = context_window - max_tokens - fixed - MARGIN_TOKENS
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for hit in hits:
+        if len(sources) == max_sources or hit.chunk.id in seen:
+            continue
+        head = estimate_tokens(header(len(sources) + 1, hit.chunk)) + 2
+        text = fit(hit.chunk.text, budget - head)
+        if not text:
+            continue
+        seen.add(hit.chunk.id)
+        sources.append(Source(number=len(sources) + 1, chunk=hit.chunk, text=text))
+        budget -= head + estimate_tokens(text) + 1
+    messages = (
+        Message(role="system", content=system),
+        Message(role="user", content=user_message(question, sources)),
+    )
+    used = sum(estimate_tokens(m.content) + 4 for m in messages)
+    return Prompt(
+        messages=messages,
+        sources=tuple(sources),
+        tokens=used,
+        left_out=len({h.chunk.id for h in hits}) - len(sources),
+    )

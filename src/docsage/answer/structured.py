@@ -1,0 +1,113 @@
+"""Structured output: a reply as JSON validated by a pydantic model.
+
+The schema goes to the server as a constraint where it has one (OpenAI ``json_schema``, the
+llama.cpp server's grammar-constrained ``json_object``; see ``models/openai_chat.py``) and
+into the instructions always. A reply that does not validate gets a bounded number of repair
+turns (default one): the model sees its reply and the validation errors and answers again.
+Past that, ``ModelError`` with the last errors; nothing is silently coerced.
+
+``ask_structured`` is the grounded answer as JSON (:class:`AnswerJSON`, or any pydantic model
+with an ``answer`` string): its ``answer`` text goes through the same per-sentence
+verification as a prose answer, and the returned object carries the verified text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TypeVar
+
+from pydantic import BaseModel, Field, ValidationError
+
+from docsage.answer.extractive import confidence, confidence_features
+from docsage.answer.generative import GenerativeAnswerer, ground, model_step, usage_of
+from docsage.answer.prompt import pack
+from docsage.answer.verify import verify
+from docsage.errors import ModelError
+from docsage.models.chat import ChatModel, ChatRequest, ChatResponse, Message
+from docsage.retrieve import SearchOptions
+from docsage.types import Answer
+
+T = TypeVar("T", bound=BaseModel)
+_FENCED = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n\s*```\s*$", re.S)
+
+
+class AnswerJSON(BaseModel):
+    """The grounded answer as JSON."""
+
+    answer: str = Field(description="The answer; end every sentence with its source, like [1].")
+    cited: list[int] = Field(default_factory=list, description="Source numbers used.")
+    abstain: bool = Field(False, description="True when the sources do not answer it.")
+
+
+def instructions(schema: dict[str, object]) -> str:
+    return ("Reply with only one JSON object, no prose and no code fence, matching this JSON "
+            f"schema:\n{json.dumps(schema)}")  # fmt: skip
+
+
+def parse(text: str, output: type[T]) -> T:
+    """Validate ``text`` (optionally inside a ```json fence) as ``output``."""
+    fenced = _FENCED.match(text)
+    return output.model_validate_json(fenced.group(1) if fenced else text.strip())
+
+
+def complete_json(
+    model: ChatModel,
+    messages: tuple[Message, ...],
+    output: type[T],
+    *,
+    max_tokens: int = 512,
+    repairs: int = 1,
+) -> tuple[T, list[ChatResponse]]:
+    """The validated object and every model response it took (1 + repairs used)."""
+    schema = output.model_json_schema()
+    turn = (*messages, Message(role="system", content=instructions(schema)))
+    responses: list[ChatResponse] = []
+    for _ in range(repairs + 1):
+        request = ChatRequest(messages=turn, max_tokens=max_tokens, json_schema=schema)
+        responses.append(model.complete(request))
+        try:
+            return parse(responses[-1].text, output), responses
+        except ValidationError as exc:
+            errors = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'reply'}: {e['msg']}"
+                               for e in exc.errors()[:5])  # fmt: skip
+            turn = (*turn, Message(role="assistant", content=responses[-1].text),
+                    Message(role="user", content=f"That reply is not valid: {errors}. "
+                            "Reply again with only the corrected JSON object."))  # fmt: skip
+    raise ModelError(
+        f"{model.name} gave no valid {output.__name__} JSON after {repairs} repair(s): {errors}"
+    )
+
+
+def ask_structured(
+    answerer: GenerativeAnswerer, question: str, collection: str, *, path_prefix: str = "",
+    output: type[T] = AnswerJSON,  # type: ignore[assignment]
+) -> tuple[T, Answer]:  # fmt: skip
+    """The verified answer as ``output`` (whose ``answer`` field is replaced by the
+    verified text) and the full ``Answer`` with usage and verification."""
+    options = SearchOptions(k=answerer.options.k, path_prefix=path_prefix)
+    hits = answerer.retriever.search(question, collection, options).hits
+    prompt = pack(question, hits, context_window=answerer.model.context_window,
+                  max_tokens=answerer.options.max_tokens)  # fmt: skip
+    obj, responses = complete_json(answerer.model, prompt.messages, output,
+                                   max_tokens=answerer.options.max_tokens)  # fmt: skip
+    sources = {s.number: s for s in prompt.sources}
+    passages = {n: s.evidence for n, s in sources.items()}
+    opts = answerer.options
+    text = str(getattr(obj, "answer", ""))
+    checked = verify(text, passages, threshold=opts.threshold, action=opts.action)
+    grounded = ground(checked, sources, hits)
+    usages = [usage_of(r, answerer.pricer) for r in responses]
+    conf = confidence(confidence_features(question, hits), answerer.calibration)
+    answer = Answer(
+        question=question, text=grounded.text, citations=grounded.citations,
+        confidence=round(conf * checked.verification.supported
+                         / max(checked.verification.checked, 1), 4),
+        abstained=grounded.abstained, sources=tuple(hits[:5]), model=answerer.model.name,
+        usage=tuple(usages), verification=checked.verification,
+        trace=tuple(model_step(r, u) for r, u in zip(responses, usages, strict=True)),
+    )  # fmt: skip
+    known = type(obj).model_fields
+    updates = {"answer": grounded.text, "cited": list(checked.cited),
+               "abstain": grounded.abstained}  # fmt: skip
+    return obj.model_copy(update={k: v for k, v in updates.items() if k in known}), answer

@@ -1,0 +1,216 @@
+"""Answer-time citation check: every sentence of a generated answer against what it cites.
+
+The answer is cut into units (sentences, and whole fenced code blocks) with the citation
+markers each carries (``[2]``, ``[1][3]``, ``[1, 3]``). A unit without its own marker takes
+the markers of its paragraph, as the eval harness does; a code block without one takes the
+markers of the sentence before it. Each unit is scored with the eval harness's lexical
+groundedness (:func:`docsage.grounding.sentence_support`) against each passage it cites,
+keeping the best. A unit is supported when that reaches the threshold and it cites only
+sources the model was given. Unsupported units are removed (``action="remove"``) or kept
+with an ``[unverified]`` mark (``"mark"``). The caller abstains when nothing supported
+remains. What the lexical proxy cannot see (paraphrase, negation) is listed in
+``docsage.grounding``: a removal is strong evidence, a pass weaker.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from docsage.grounding import DEFAULT_THRESHOLD, sentence_support, split_sentences
+from docsage.types import SentenceCheck, Verification
+
+METHOD = "lexical-support"
+UNVERIFIED = "[unverified]"
+_MARKERS = re.compile(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+")
+_NUMBER = re.compile(r"\d+")
+_AFTER_STOP = re.compile(r"([.!?:])((?:[ \t]*\[\d+(?:\s*,\s*\d+)*\])+)")
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]*\1[^\n]*$|\Z)", re.M | re.S)
+_HELD = re.compile("^\x02(\\d+)\x03$")
+_PARAGRAPH = re.compile(r"\n[ \t]*\n+")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Unit:
+    paragraph: int
+    text: str
+    """The unit without its markers."""
+    own: tuple[int, ...]
+    cited: tuple[int, ...]
+    code: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Verified:
+    text: str
+    cited: tuple[int, ...]
+    """Source numbers cited by the units kept as supported, in first-use order."""
+    verification: Verification
+
+    @property
+    def empty(self) -> bool:
+        return self.verification.supported == 0
+
+
+def numbers(text: str) -> tuple[int, ...]:
+    """Every citation number in ``text``, in order: ``"a [1] b [2, 3]"`` -> (1, 2, 3)."""
+    return tuple(int(n) for m in _MARKERS.finditer(text) for n in _NUMBER.findall(m.group(0)))
+
+
+def _hold_fences(text: str) -> tuple[str, list[str]]:
+    held: list[str] = []
+
+    def hold(match: re.Match[str]) -> str:
+        held.append(match.group(0))
+        return f"\n\n\x02{len(held) - 1}\x03\n\n"
+
+    return _FENCE.sub(hold, text), held
+
+
+def units(text: str) -> list[Unit]:
+    """The checkable units of an answer with the citation numbers that vouch for each."""
+    text = _AFTER_STOP.sub(r"\2\1", text)  # "It works. [1]" -> "It works [1]."
+    body, held = _hold_fences(text)
+    out: list[Unit] = []
+    for index, paragraph in enumerate(p for p in _PARAGRAPH.split(body) if p.strip()):
+        fence = _HELD.match(paragraph.strip())
+        if fence is not None:
+            code = held[int(fence.group(1))].strip("\n")
+            own = numbers(code.rsplit("\n", 1)[-1])
+            inherited = out[-1].cited if out and not own else own
+            clean = code.rsplit("\n", 1)[0] + "\n" + _MARKERS.sub("", code.rsplit("\n", 1)[-1])
+            out.append(Unit(paragraph=index, text=clean.strip(), own=own, cited=inherited,
+                            code=True))  # fmt: skip
+            continue
+        shared = numbers(paragraph)
+        for sentence in split_sentences(paragraph):
+            clean = _MARKERS.sub("", sentence).strip()
+            if clean:
+                own = numbers(sentence)
+                out.append(Unit(paragraph=index, text=clean, own=own, cited=own or shared))
+    return out
+
+
+def check(unit: Unit, passages: Mapping[int, str], threshold: float) -> SentenceCheck:
+    unknown = [n for n in unit.cited if n not in passages]
+    support = max((sentence_support(unit.text, passages[n]) for n in unit.cited
+                   if n in passages), default=0.0)  # fmt: skip
+    reason = ""
+    if not unit.cited:
+        reason = "cites no source"
+    elif unknown:
+        reason = f"cites unknown source(s) {unknown}"
+    elif support < threshold:
+        reason = f"support {support:.2f} < {threshold:.2f}"
+    return SentenceCheck(
+        sentence=unit.text, cited=unit.cited, support=round(support, 4),
+        supported=not reason, reason=reason,
+    )  # fmt: skip
+
+
+def _marker(cited: tuple[int, ...]) -> str:
+    return "".join(f"[{n}]" for n in dict.fromkeys(cited))
+
+
+def render(kept: list[tuple[Unit, bool]]) -> str:
+    """Kept units back into text: sentences of a paragraph joined by spaces, each with its
+    own markers; inherited markers go after the paragraph's last kept sentence."""
+    paragraphs: dict[int, list[str]] = {}
+    for unit, ok in kept:
+        mark = "" if ok else f" {UNVERIFIED}"
+        shown = _marker(unit.own or (unit.cited if unit.code else ()))
+        sep = "\n" if unit.code else " "
+        piece = unit.text + (sep + shown if shown else "") + mark
+        paragraphs.setdefault(unit.paragraph, []).append(piece)
+    last_by_paragraph = {u.paragraph: u for u, _ in kept}
+    out = []
+    for index, pieces in paragraphs.items():
+        last = last_by_paragraph[index]
+        tail = f" {_marker(last.cited)}" if not last.own and last.cited and not last.code else ""
+        out.append(" ".join(pieces) + tail)
+    return "\n\n".join(out)
+
+
+def verify(
+    text: str,
+    passages: Mapping[int, str],
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    action: str = "remove",
+) -> Verified:
+    """Check every unit of ``text`` against ``passages`` (source number -> evidence text).
+
+    ``action`` is ``"remove"`` (drop unsupported units) or ``"mark"`` (keep them, marked
+    ``[unverified]``). ``cited`` lists only sources that support a kept unit.
+    """
+    found = units(text)
+    checks = [check(u, passages, threshold) for u in found]
+    kept = [(u, c.supported) for u, c in zip(found, checks, strict=True)
+            if c.supported or action == "mark"]  # fmt: skip
+    cited = tuple(dict.fromkeys(
+        n for u, c in zip(found, checks, strict=True) if c.supported for n in u.cited
+    ))  # fmt: skip
+    verification = Verification(
+        method=METHOD, threshold=threshold, action=action, sentences=tuple(checks)
+    )
+    return Verified(text=render(kept), cited=cited, verification=verification)
+
+
+_FENCE_LINE = re.compile(r"^[ \t]*(`{3,}|~{3,})", re.M)
+
+
+def _complete_prefix(text: str) -> str:
+    """Text up to the last paragraph break that is not inside an open code fence."""
+    cut = text.rfind("\n\n")
+    while cut > 0 and len(_FENCE_LINE.findall(text[:cut])) % 2:
+        cut = text.rfind("\n\n", 0, cut)
+    return text[:cut] if cut > 0 else ""
+
+
+class VerifiedStream:
+    """Streams only checked text: model tokens go in, and each paragraph comes out (to
+    ``emit``) once it is complete and verified, exactly as :func:`verify` renders it, so
+    the streamed text equals the final answer's text. ``first_emit`` is when the first
+    verified text went out (``time.perf_counter()``), for time to first token."""
+
+    def __init__(
+        self,
+        passages: Mapping[int, str],
+        emit: Callable[[str], None],
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        action: str = "remove",
+    ) -> None:
+        self.passages = passages
+        self.emit = emit
+        self.threshold = threshold
+        self.action = action
+        self.raw: list[str] = []
+        self.sent = ""
+        self.first_emit = 0.0
+
+    def feed(self, token: str) -> None:
+        self.raw.append(token)
+        if "\n" in token:
+            self._flush(_complete_prefix("".join(self.raw)))
+
+    def close(self) -> Verified:
+        final = verify("".join(self.raw), self.passages, threshold=self.threshold,
+                       action=self.action)  # fmt: skip
+        self._send(final.text)
+        return final
+
+    def _flush(self, text: str) -> None:
+        if text:
+            self._send(verify(text, self.passages, threshold=self.threshold,
+                              action=self.action).text)  # fmt: skip
+
+    def _send(self, rendered: str) -> None:
+        if not rendered.startswith(self.sent) or len(rendered) == len(self.sent):
+            return
+        if not self.first_emit:
+            self.first_emit = time.perf_counter()
+        self.emit(rendered[len(self.sent) :])
+        self.sent = rendered
