@@ -29,7 +29,9 @@ lint: install
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-test: lint
+# The suite includes tests against a real llama.cpp server: `llamacpp` builds its wheel once
+# (about 4 minutes on 2 cores, cached in ~/.cache/docsage-wheels) and installs it.
+test: lint llamacpp
 	$(BIN)/pytest -q
 
 bench: install
