@@ -81,6 +81,7 @@ class Docsage:
                 weights=FusionWeights(
                     lexical=self.settings.lexical_weight,
                     dense=self.settings.dense_weight,
+                    rrf_k=self.settings.rrf_k,
                     link_prior=self.settings.link_prior,
                     api_prior=self.settings.api_prior,
                 ),

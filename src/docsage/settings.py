@@ -39,6 +39,7 @@ class Settings:
     rerank: bool = _setting(True, "Run the reranking stage after fusion.")
     lexical_weight: float = _setting(1.0, "Weight of the lexical list in rank fusion.")
     dense_weight: float = _setting(2.0, "Weight of the dense list in rank fusion.")
+    rrf_k: float = _setting(60.0, "The k of reciprocal rank fusion, 1 / (k + rank).")
     link_prior: float = _setting(
         3.0, "Weight of the in-link prior (entries the docs link to often rank higher); 0 = off."
     )
