@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from docsage.errors import NotFoundError, StoreError, UsageError
+from docsage.errors import NotFoundError, UsageError
 from docsage.evals.dataset import EvalCase
 from docsage.evals.runner import CaseResult, EvalRun
 from docsage.evals.summary import Summary
-from docsage.store.sqlite_schema import migrate
+from docsage.store.sqlite_db import SQLiteDatabase
 
 Record = dict[str, Any]
 
@@ -108,36 +105,10 @@ def _row_to_run(row: Sequence[Any]) -> StoredRun:
     )
 
 
-class SQLiteRunStore:
+class SQLiteRunStore(SQLiteDatabase):
     """Eval runs in the same SQLite file as the index (``Settings.index_path``)."""
 
-    def __init__(self, path: str | Path, *, timeout_s: float = 60.0) -> None:
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(
-                self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
-            )
-            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
-            migrate(self._conn)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the eval runs in {self.path}: {exc}") from exc
-        self._lock = threading.RLock()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+    label = "the eval runs"
 
     def save(
         self, run_id: str, run: EvalRun, dataset: str, summary: Summary, records: Sequence[Record]
@@ -189,16 +160,6 @@ class SQLiteRunStore:
             (self.resolve(ref),),
         )
         return [cast(Record, json.loads(r[0])) for r in rows]
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> SQLiteRunStore:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
 
 def load_records(ref: str, store: SQLiteRunStore) -> tuple[str, int, list[Record]]:

@@ -6,57 +6,16 @@ import queue
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Self
 
-from docsage.errors import StoreError
-from docsage.store.sqlite_schema import migrate
+from docsage.store.sqlite_db import SQLiteDatabase
 
 
-class SideStore:
+class SideStore(SQLiteDatabase):
     """One connection (WAL, busy timeout) shared by the threads of one process."""
 
-    def __init__(self, path: str | Path, *, timeout_s: float = 60.0) -> None:
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(
-                self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
-            )
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
-            migrate(self._conn)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the service tables in {self.path}: {exc}") from exc
-        self._lock = threading.RLock()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    label = "the service tables"
 
 
 @dataclass(frozen=True, slots=True)

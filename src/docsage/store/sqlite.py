@@ -11,18 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from docsage.errors import StoreError
 from docsage.lexical import index_text, query_tokens
 from docsage.ports import CollectionInfo, FileUpdate, ScoredChunk, Vector
-from docsage.store.sqlite_schema import migrate
+from docsage.store.sqlite_db import SQLiteDatabase
 from docsage.types import Chunk
 
 _CHUNK_COLUMNS = (
@@ -77,43 +74,14 @@ class _DenseMatrix:
         self.matrix = matrix
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteDatabase):
     """``Store`` on one SQLite file. Safe to share between threads of one process and
     between processes (WAL, busy timeout)."""
 
     def __init__(self, path: str | Path, *, timeout_s: float = 60.0) -> None:
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(
-                self.path, timeout=timeout_s, isolation_level=None, check_same_thread=False
-            )
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
-            migrate(self._conn)
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the index at {self.path}: {exc}") from exc
-        self._lock = threading.RLock()
+        super().__init__(path, timeout_s=timeout_s)
         self._dense: dict[tuple[str, str], _DenseMatrix] = {}
         self._links: dict[str, tuple[int, dict[str, int]]] = {}
-
-    # -- transactions -------------------------------------------------------------------
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
-    def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._conn.execute(sql, params).fetchall()
 
     # -- documents and chunks -----------------------------------------------------------
 
@@ -339,7 +307,3 @@ class SQLiteStore:
             (match, collection, len(path_prefix), path_prefix, k),
         )
         return [ScoredChunk(chunk=_row_to_chunk(r[1:]), score=float(r[0])) for r in rows]
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
