@@ -157,7 +157,8 @@ def abstention_text(conf: float, threshold: float, hits: list[Hit]) -> str:
     ]
     if hits:
         lines.append("Closest sources:")
-        lines.extend(f"  - {h.chunk.ref} ({h.chunk.title})" for h in hits[:3])
+        closest = {h.chunk.ref: h.chunk.title for h in hits}  # one line per anchor
+        lines.extend(f"  - {ref} ({title})" for ref, title in list(closest.items())[:3])
     return "\n".join(lines)
 
 
