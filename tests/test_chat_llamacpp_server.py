@@ -16,10 +16,8 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Literal
 
@@ -40,6 +38,7 @@ from docsage.models.chat import (
 from docsage.models.openai_chat import OpenAIChatModel
 from docsage.settings import Settings
 from docsage.testing.chat_contract import ChatModelContract
+from loopback import JsonHandler, LoopbackServer, serving
 from test_api_support import free_port
 
 pytest.importorskip(
@@ -165,25 +164,18 @@ def test_a_timeout_is_transient_and_retried(server_url: str) -> None:
     assert time.perf_counter() - started >= 0.2  # one backoff between the two attempts
 
 
-class FlakyGateway(ThreadingHTTPServer):
+class FlakyGateway(LoopbackServer):
     """A gateway in front of the real server that answers 503 to the first requests."""
 
     def __init__(self, upstream: str, failures: int) -> None:
-        super().__init__(("127.0.0.1", 0), _Gateway)
+        super().__init__(_Gateway)
         self.upstream = upstream
         self.failures = failures
         self.seen = 0
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
-
-class _Gateway(BaseHTTPRequestHandler):
+class _Gateway(JsonHandler):
     server: FlakyGateway
-
-    def log_message(self, *args: object) -> None:
-        return None
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -198,23 +190,13 @@ class _Gateway(BaseHTTPRequestHandler):
                 timeout=60,
             )
             status, raw = upstream.status_code, upstream.content
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
+        self.send_raw(status, raw)
 
 
 def test_5xx_from_a_gateway_is_retried_until_the_server_answers(server_url: str) -> None:
-    gateway = FlakyGateway(server_url, failures=2)
-    thread = threading.Thread(target=gateway.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(FlakyGateway(server_url, failures=2)) as gateway:
         reply = chat(gateway.url, retries=2).complete(ChatRequest(messages=HELLO, max_tokens=8))
         assert reply.text and gateway.seen == 3
-    finally:
-        gateway.shutdown()
-        gateway.server_close()
 
 
 GUIDE = """\

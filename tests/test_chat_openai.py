@@ -6,10 +6,8 @@ demand: 5xx and 429 answers, stalls, tool calls, a usage chunk at the end of a s
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -26,13 +24,14 @@ from docsage.models.chat import (
 from docsage.models.fake import EchoChatModel, ScriptedChatModel
 from docsage.models.openai_chat import OpenAIChatModel
 from docsage.testing.chat_contract import ChatModelContract
+from loopback import JsonHandler, LoopbackServer, serving
 
 HELLO = (Message(role="user", content="Say hello."),)
 
 
-class FakeChatServer(ThreadingHTTPServer):
+class FakeChatServer(LoopbackServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.fail_with: list[int] = []
         self.stall_s = 0.0
         self.reply = "Hello there, friend."
@@ -40,23 +39,16 @@ class FakeChatServer(ThreadingHTTPServer):
         self.usage_in_stream = True
         self.requests: list[dict[str, Any]] = []
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: FakeChatServer
 
-    def log_message(self, *args: object) -> None:
-        return None
-
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         self.server.requests.append({"body": body, "auth": self.headers.get("Authorization")})
         time.sleep(self.server.stall_s)
         if self.server.fail_with:
-            self._json(self.server.fail_with.pop(0), {"error": {"message": "overloaded"}})
+            self.send_json(self.server.fail_with.pop(0), {"error": {"message": "overloaded"}})
         elif body.get("stream"):
             self._stream()
         else:
@@ -65,15 +57,7 @@ class _Handler(BaseHTTPRequestHandler):
                 message["tool_calls"] = self.server.tool_calls
             usage = {"prompt_tokens": 11, "completion_tokens": 5, "total_tokens": 16}
             choice = {"index": 0, "message": message, "finish_reason": "stop"}
-            self._json(200, {"choices": [choice], "usage": usage})
-
-    def _json(self, status: int, payload: dict[str, Any]) -> None:
-        raw = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
+            self.send_json(200, {"choices": [choice], "usage": usage})
 
     def _stream(self) -> None:
         self.send_response(200)
@@ -93,12 +77,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def server() -> Iterator[FakeChatServer]:
-    srv = FakeChatServer()
-    thread = threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with serving(FakeChatServer()) as srv:
+        yield srv
 
 
 OPEN: list[OpenAIChatModel] = []

@@ -7,11 +7,8 @@ requests with a status, or to stall, so retries and timeouts are exercised for r
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import numpy as np
@@ -20,57 +17,39 @@ import pytest
 from docsage.errors import ModelError
 from docsage.models.fake import HashEmbedder
 from docsage.models.openai import OpenAIEmbedder
+from loopback import JsonHandler, LoopbackServer, serving
 
 
-class FakeEmbeddingsServer(ThreadingHTTPServer):
+class FakeEmbeddingsServer(LoopbackServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(_Handler)
         self.fail_with: list[int] = []
         self.stall_s = 0.0
         self.requests: list[dict[str, Any]] = []
         self.embedder = HashEmbedder()
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/v1"
 
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: FakeEmbeddingsServer
 
-    def log_message(self, *args: object) -> None:
-        return None
-
     def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         self.server.requests.append(
             {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
         )
         time.sleep(self.server.stall_s)
         if self.server.fail_with:
-            self._send(self.server.fail_with.pop(0), {"error": {"message": "model is loading"}})
+            self.send_json(self.server.fail_with.pop(0), {"error": {"message": "model is loading"}})
             return
         vectors = self.server.embedder.embed(body["input"])
         data = [{"index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)][::-1]
-        self._send(200, {"data": data, "model": body["model"]})
-
-    def _send(self, status: int, payload: dict[str, Any]) -> None:
-        raw = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
+        self.send_json(200, {"data": data, "model": body["model"]})
 
 
 @pytest.fixture()
 def server() -> Iterator[FakeEmbeddingsServer]:
-    srv = FakeEmbeddingsServer()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with serving(FakeEmbeddingsServer()) as srv:
+        yield srv
 
 
 def test_vectors_come_back_in_input_order_normalised_and_batched(
