@@ -19,6 +19,21 @@ from docsage.ports import Vector
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
 
+def http_client(
+    base_url: str, api_key: str, timeout_s: float, transport: httpx.BaseTransport | None
+) -> httpx.Client:
+    """The client every OpenAI-compatible adapter uses: bearer key (if any), one timeout."""
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    return httpx.Client(
+        base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s, transport=transport
+    )
+
+
+def backoff(attempt: int) -> None:
+    """Exponential backoff between retries of a transient failure: 0.2 s, 0.4 s, 0.8 s..."""
+    time.sleep(0.2 * 2**attempt)
+
+
 class OpenAIEmbedder:
     def __init__(
         self,
@@ -37,10 +52,7 @@ class OpenAIEmbedder:
         self.dim = dim
         self.retries = retries
         self.batch_size = batch_size
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(
-            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s, transport=transport
-        )
+        self._client = http_client(base_url, api_key, timeout_s, transport)
 
     def _post(self, texts: Sequence[str]) -> list[list[float]]:
         payload = {"model": self.model, "input": list(texts)}
@@ -53,7 +65,7 @@ class OpenAIEmbedder:
             else:
                 if response.status_code not in TRANSIENT_STATUS or attempt == self.retries:
                     return self._parse(response)
-            time.sleep(0.2 * 2**attempt)
+            backoff(attempt)
         raise ModelError("embedding request failed")  # pragma: no cover - loop always returns
 
     @staticmethod

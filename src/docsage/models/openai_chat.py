@@ -43,7 +43,7 @@ from docsage.models.chat import (
     estimate_messages,
     estimate_tokens,
 )
-from docsage.models.openai import TRANSIENT_STATUS
+from docsage.models.openai import TRANSIENT_STATUS, backoff, http_client
 
 
 def message_json(message: Message) -> dict[str, Any]:
@@ -126,10 +126,7 @@ class OpenAIChatModel:
         self.context_window = context_window
         self.retries = retries
         self.json_mode = json_mode
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(
-            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s, transport=transport
-        )
+        self._client = http_client(base_url, api_key, timeout_s, transport)
 
     def payload(self, request: ChatRequest, stream: bool) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -162,7 +159,7 @@ class OpenAIChatModel:
             except TransientModelError:
                 if attempt == self.retries:
                     raise
-            time.sleep(0.2 * 2**attempt)
+            backoff(attempt)
         raise ModelError("chat request failed")  # pragma: no cover - the loop always exits
 
     def _once(self, request: ChatRequest, started: float) -> ChatResponse:
