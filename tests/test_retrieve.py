@@ -1,5 +1,5 @@
-"""Rank fusion against hand-computed values, hybrid search over the real SQLite store, and
-the identifier reranker's name matching."""
+"""Hybrid search over the real SQLite store (both fusions), and the identifier reranker's
+name matching. The fusion functions themselves: test_fusion.py."""
 
 from __future__ import annotations
 
@@ -9,65 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from docsage.errors import UsageError
+from docsage.errors import ConfigError, UsageError
 from docsage.ports import Vector
 from docsage.rerank import IdentifierReranker, name_match, query_names
-from docsage.retrieve import FusionWeights, Retriever, SearchOptions, rrf_fuse
+from docsage.retrieve import FusionWeights, Retriever, SearchOptions
 from docsage.store.sqlite import SQLiteStore
 from docsage.testing.store_contract import make_chunk, make_update, unit
 from docsage.types import Hit
-
-# -- rrf_fuse -----------------------------------------------------------------------------
-
-
-def test_rrf_hand_computed() -> None:
-    scores = rrf_fuse([["a", "b", "c"], ["c", "a"]], [1.0, 1.0])
-    assert scores == pytest.approx({"a": 1 / 61 + 1 / 62, "b": 1 / 62, "c": 1 / 63 + 1 / 61})
-    assert sorted(scores, key=lambda d: -scores[d]) == ["a", "c", "b"]
-
-
-def test_rrf_weights_and_k() -> None:
-    scores = rrf_fuse([["a", "b"], ["b", "a"]], [2.0, 0.5], rrf_k=10)
-    assert scores == pytest.approx({"a": 2 / 11 + 0.5 / 12, "b": 2 / 12 + 0.5 / 11})
-    assert rrf_fuse([["a"], ["b"]], [1.0, 0.0]) == pytest.approx({"a": 1 / 61, "b": 0.0})
-    assert rrf_fuse([["a", "b"]], [1.0], rrf_k=0) == pytest.approx({"a": 1.0, "b": 0.5})
-
-
-def test_rrf_edge_cases() -> None:
-    assert rrf_fuse([], []) == {}
-    assert rrf_fuse([[], []], [1.0, 1.0]) == {}
-    with pytest.raises(ValueError):
-        rrf_fuse([["a"], ["b"]], [1.0])
-
-
-ranked_list = st.lists(st.sampled_from("abcdefgh"), unique=True, max_size=8)
-
-
-@given(st.lists(ranked_list, min_size=1, max_size=4), st.floats(0.0, 5.0), st.floats(1.0, 100.0))
-def test_rrf_matches_its_formula(lists: list[list[str]], weight: float, k: float) -> None:
-    scores = rrf_fuse(lists, [weight] * len(lists), rrf_k=k)
-    for doc in {d for ranked in lists for d in ranked}:
-        expected = sum(weight / (k + ranked.index(doc) + 1) for ranked in lists if doc in ranked)
-        assert scores[doc] == pytest.approx(expected)
-    assert set(scores) == {d for ranked in lists for d in ranked}
-
-
-@given(ranked_list, ranked_list)
-def test_rrf_a_document_ahead_in_both_lists_stays_ahead(
-    first: list[str], second: list[str]
-) -> None:
-    scores = rrf_fuse([first, second], [1.0, 1.0])
-    for x in scores:
-        for y in scores:
-            ahead_everywhere = all(
-                (x in r) and (y not in r or r.index(x) < r.index(y)) for r in (first, second)
-            )
-            if ahead_everywhere and x != y:
-                assert scores[x] > scores[y]
-
 
 # -- hybrid search over the real store ------------------------------------------------------
 
@@ -118,10 +67,13 @@ def search(
     return retriever.search("alpha", "c", options).hits
 
 
-def test_hybrid_fuses_lexical_only_and_dense_only_hits(store: SQLiteStore) -> None:
+RRF_EQUAL = FusionWeights(fusion="rrf", lexical=1.0, dense=1.0)
+
+
+def test_rrf_fuses_lexical_only_and_dense_only_hits(store: SQLiteStore) -> None:
     lexical = [s.chunk.source for s in store.lexical_search("c", "alpha", 100)]
     assert lexical == ["lexical.md", "both.md"]  # BM25 favours the shorter chunk
-    hits = {h.chunk.source: h for h in search(store)}
+    hits = {h.chunk.source: h for h in search(store, weights=RRF_EQUAL)}
     assert set(hits) == {"both.md", "lexical.md", "dense.md"}
     both, lex, dense = hits["both.md"], hits["lexical.md"], hits["dense.md"]
     assert (both.lexical_rank, both.dense_rank) == (2, 2)
@@ -132,17 +84,54 @@ def test_hybrid_fuses_lexical_only_and_dense_only_hits(store: SQLiteStore) -> No
     assert dense.score == pytest.approx(1 / 61)
     assert dense.dense_score == pytest.approx(float(unit(1, 0.1, 0)[0]), abs=1e-6)
     assert lex.dense_score is None and dense.lexical_score is None
-    assert search(store)[0].chunk.source == "both.md"
+    assert search(store, weights=RRF_EQUAL)[0].chunk.source == "both.md"
 
 
-def test_weights_shift_the_fused_order(store: SQLiteStore) -> None:
-    lexical_heavy = search(store, weights=FusionWeights(lexical=3.0, dense=1.0))
+def test_rrf_weights_shift_the_fused_order(store: SQLiteStore) -> None:
+    lexical_heavy = search(store, weights=FusionWeights(fusion="rrf", lexical=3.0, dense=1.0))
     assert [h.chunk.source for h in lexical_heavy] == ["both.md", "lexical.md", "dense.md"]
     assert lexical_heavy[1].score == pytest.approx(3 / 61)
-    dense_heavy = search(store, weights=FusionWeights(lexical=1.0, dense=3.0))
+    dense_heavy = search(store, weights=FusionWeights(fusion="rrf", lexical=1.0, dense=3.0))
     assert [h.chunk.source for h in dense_heavy] == ["both.md", "dense.md", "lexical.md"]
-    dense_only = search(store, weights=FusionWeights(lexical=0.0, dense=1.0))
+    dense_only = search(store, weights=FusionWeights(fusion="rrf", lexical=0.0, dense=1.0))
     assert dense_only[0].chunk.source == "dense.md"
+
+
+def test_zscore_hybrid_over_the_store(store: SQLiteStore) -> None:
+    # dense: dense.md 0.995, both.md 0.6 -> z = 1, -1; lexical: lexical.md, both.md -> 1, -1;
+    # each list's missing candidate takes that list's lowest (z = -1). With 0.7 : 0.3,
+    # dense.md = 0.4, lexical.md = -0.4, both.md = -1 -> min-max 1, 3/7, 0. RRF, by
+    # contrast, puts both.md first for being in both lists (above).
+    hits = search(store)
+    assert [h.chunk.source for h in hits] == ["dense.md", "lexical.md", "both.md"]
+    assert [h.score for h in hits] == pytest.approx([1.0, 3 / 7, 0.0])
+    lexical_heavy = search(store, weights=FusionWeights(lexical=3.0, dense=1.0))
+    assert [h.chunk.source for h in lexical_heavy] == ["lexical.md", "dense.md", "both.md"]
+    assert [h.score for h in lexical_heavy] == pytest.approx([1.0, 1 / 3, 0.0])
+
+
+def test_lexical_candidates_the_dense_list_missed_get_their_exact_cosine(
+    store: SQLiteStore,
+) -> None:
+    [lexical_chunk] = store.chunks("c", "lexical.md")
+    store.put_vectors("fixed", [(lexical_chunk.text_hash, unit(0, 0, 1))])
+    retriever = Retriever(store, FixedEmbedder(unit(1, 0, 0)))
+    hits = retriever.search("alpha", "c", SearchOptions(candidates=2)).hits
+    by_source = {h.chunk.source: h for h in hits}
+    assert [by_source["dense.md"].dense_rank, by_source["both.md"].dense_rank] == [1, 2]
+    lex = by_source["lexical.md"]
+    assert lex.dense_rank is None and lex.dense_score == pytest.approx(0.0, abs=1e-6)
+    # its exact z, (0 - 0.7975) / 0.1975, is far below the list's lowest (z = -1)
+    assert [h.chunk.source for h in hits] == ["dense.md", "both.md", "lexical.md"]
+
+
+def test_fusion_settings_are_checked(store: SQLiteStore) -> None:
+    with pytest.raises(ConfigError, match="DOCSAGE_FUSION"):
+        Retriever(store, None, weights=FusionWeights(fusion="borda"))
+    with pytest.raises(ConfigError, match="DOCSAGE_LEXICAL_WEIGHT"):
+        FusionWeights(lexical=-1.0)
+    with pytest.raises(ConfigError, match="one > 0"):
+        FusionWeights(lexical=0.0, dense=0.0)
 
 
 def test_single_modes(store: SQLiteStore) -> None:

@@ -79,6 +79,7 @@ class Docsage:
                 self.store,
                 self.embedder,
                 weights=FusionWeights(
+                    fusion=self.settings.fusion,
                     lexical=self.settings.lexical_weight,
                     dense=self.settings.dense_weight,
                     rrf_k=self.settings.rrf_k,

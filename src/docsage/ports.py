@@ -82,6 +82,14 @@ class Store(Protocol):
         self, collection: str, model: str, vector: Vector, k: int, path_prefix: str = ""
     ) -> list[ScoredChunk]: ...
 
+    def dense_scores(
+        self, collection: str, model: str, vector: Vector, chunk_ids: Sequence[str]
+    ) -> dict[str, float]:
+        """chunk id -> the score ``dense_search`` would give it, for the given chunks of the
+        collection that have a vector (others are left out). Lets fusion score a lexical
+        candidate the dense top-k missed."""
+        ...
+
     def chunks(self, collection: str, source: str, anchor: str | None = None) -> list[Chunk]:
         """The chunks of a source (optionally of one anchor), in document order."""
         ...

@@ -1,5 +1,6 @@
-"""Hybrid retrieval: lexical (FTS5/BM25) and dense candidates, fused by weighted reciprocal
-rank fusion, then an optional reranking stage.
+"""Hybrid retrieval: lexical (FTS5/BM25) and dense candidates, fused (``docsage.fusion``:
+z-score convex combination by default, or weighted reciprocal rank fusion), then priors and
+an optional reranking stage.
 
 Dense search covers only chunks that already have vectors, so search is usable (lexically)
 while an ingest is still embedding, and becomes hybrid as vectors arrive.
@@ -14,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
-from docsage.errors import UsageError
+from docsage.errors import ConfigError, UsageError
+from docsage.fusion import FusionInput, get_fusion
 from docsage.ports import Embedder, ScoredChunk, Store
 from docsage.types import Hit
 
@@ -39,13 +41,23 @@ class SearchOptions:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class FusionWeights:
-    """Weights of weighted RRF; ``rrf_k`` is the usual 60 (Cormack et al. 2009)."""
+    """How the two lists are fused: ``fusion`` names a function in ``docsage.fusion.FUSIONS``,
+    ``lexical``/``dense`` weigh the lists, ``rrf_k`` is RRF's k (the usual 60, Cormack et
+    al. 2009), also used to rank a single list."""
 
-    lexical: float = 1.0
-    dense: float = 1.0
+    fusion: str = "zscore"
+    lexical: float = 0.3
+    dense: float = 0.7
     rrf_k: float = 60.0
     link_prior: float = 0.0
     api_prior: float = 1.0
+
+    def __post_init__(self) -> None:
+        if min(self.lexical, self.dense) < 0 or self.lexical + self.dense <= 0:
+            raise ConfigError(
+                f"fusion weights lexical={self.lexical}, dense={self.dense}: both must be >= 0"
+                " and one > 0 (DOCSAGE_LEXICAL_WEIGHT, DOCSAGE_DENSE_WEIGHT)"
+            )
 
 
 _QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
@@ -83,21 +95,6 @@ def link_prior(inlinks: int, max_inlinks: int, weight: float) -> float:
     return 1.0 + weight * math.log1p(inlinks) / math.log1p(max(max_inlinks, LINK_SATURATION))
 
 
-def rrf_fuse(
-    ranked_lists: Sequence[Sequence[str]], weights: Sequence[float], rrf_k: float = 60.0
-) -> dict[str, float]:
-    """Weighted reciprocal rank fusion: score(d) = sum_i w_i / (rrf_k + rank_i(d)).
-
-    Ranks are 1-based; a document absent from a list gets nothing from it.
-    Source: Cormack, Clarke and Buettcher, SIGIR 2009 (unweighted form, w_i = 1).
-    """
-    scores: dict[str, float] = {}
-    for ranked, weight in zip(ranked_lists, weights, strict=True):
-        for rank, doc_id in enumerate(ranked, 1):
-            scores[doc_id] = scores.get(doc_id, 0.0) + weight / (rrf_k + rank)
-    return scores
-
-
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SearchResult:
     hits: list[Hit]
@@ -118,18 +115,28 @@ class Retriever:
         self.store = store
         self.embedder = embedder
         self.weights = weights or FusionWeights()
+        self.fusion = get_fusion(self.weights.fusion)
         self.reranker = reranker
 
     def _lexical(self, query: str, collection: str, options: SearchOptions) -> list[ScoredChunk]:
         return self.store.lexical_search(collection, query, options.candidates, options.path_prefix)
 
-    def _dense(self, query: str, collection: str, options: SearchOptions) -> list[ScoredChunk]:
+    def _dense(
+        self, query: str, collection: str, options: SearchOptions, lexical: list[ScoredChunk]
+    ) -> tuple[list[ScoredChunk], dict[str, float]]:
+        """The dense top candidates, and the exact cosines of the lexical candidates they
+        left out (fusion scores those by their real similarity, not a guess)."""
         if self.embedder is None:
-            return []
-        vector = self.embedder.embed([query])[0]
-        return self.store.dense_search(
-            collection, self.embedder.name, vector, options.candidates, options.path_prefix
+            return [], {}
+        vector, model = self.embedder.embed([query])[0], self.embedder.name
+        dense = self.store.dense_search(
+            collection, model, vector, options.candidates, options.path_prefix
         )
+        in_dense = {s.chunk.id for s in dense}
+        missing = [s.chunk.id for s in lexical if s.chunk.id not in in_dense]
+        if not dense or not missing:
+            return dense, {}
+        return dense, self.store.dense_scores(collection, model, vector, missing)
 
     def search(self, query: str, collection: str, options: SearchOptions) -> SearchResult:
         if options.mode not in MODES:
@@ -139,8 +146,12 @@ class Retriever:
         started = time.perf_counter()
         focused = focus_query(query)
         lexical = self._lexical(focused, collection, options) if options.mode != "dense" else []
-        dense = self._dense(focused, collection, options) if options.mode != "lexical" else []
-        hits = self._apply_prior(self._fuse(lexical, dense), collection)
+        dense, extra = (
+            self._dense(focused, collection, options, lexical)
+            if options.mode != "lexical"
+            else ([], {})
+        )
+        hits = self._apply_prior(self._fuse(lexical, dense, extra), collection)
         retrieved = time.perf_counter()
         if self.reranker is not None and hits:
             hits = self.reranker.rerank(query, hits)
@@ -168,19 +179,24 @@ class Retriever:
         ]
         return sorted(rescored, key=lambda h: -h.score)
 
-    def _fuse(self, lexical: list[ScoredChunk], dense: list[ScoredChunk]) -> list[Hit]:
+    def _fuse(
+        self, lexical: list[ScoredChunk], dense: list[ScoredChunk], extra: dict[str, float]
+    ) -> list[Hit]:
         chunks = {s.chunk.id: s.chunk for s in (*lexical, *dense)}
-        lexical_ids = [s.chunk.id for s in lexical]
-        dense_ids = [s.chunk.id for s in dense]
-        fused = rrf_fuse(
-            [lexical_ids, dense_ids],
-            [self.weights.lexical, self.weights.dense],
-            self.weights.rrf_k,
+        fused = self.fusion(
+            FusionInput(
+                lexical=[(s.chunk.id, s.score) for s in lexical],
+                dense=[(s.chunk.id, s.score) for s in dense],
+                dense_extra=extra,
+                lexical_weight=self.weights.lexical,
+                dense_weight=self.weights.dense,
+                rrf_k=self.weights.rrf_k,
+            )
         )
-        lexical_rank = {cid: r for r, cid in enumerate(lexical_ids, 1)}
-        dense_rank = {cid: r for r, cid in enumerate(dense_ids, 1)}
+        lexical_rank = {s.chunk.id: r for r, s in enumerate(lexical, 1)}
+        dense_rank = {s.chunk.id: r for r, s in enumerate(dense, 1)}
         lexical_score = {s.chunk.id: s.score for s in lexical}
-        dense_score = {s.chunk.id: s.score for s in dense}
+        dense_score = {**extra, **{s.chunk.id: s.score for s in dense}}
         order = sorted(fused, key=lambda cid: -fused[cid])
         return [
             Hit(

@@ -37,9 +37,16 @@ class Settings:
     embed_threads: int = _setting(0, "ONNX Runtime threads for the local embedder; 0 = all cores.")
     max_file_bytes: int = _setting(10 * 1024 * 1024, "Files larger than this are skipped.")
     rerank: bool = _setting(True, "Run the reranking stage after fusion.")
-    lexical_weight: float = _setting(1.0, "Weight of the lexical list in rank fusion.")
-    dense_weight: float = _setting(2.0, "Weight of the dense list in rank fusion.")
-    rrf_k: float = _setting(60.0, "The k of reciprocal rank fusion, 1 / (k + rank).")
+    fusion: str = _setting(
+        "zscore",
+        "How hybrid search fuses its lexical and dense lists: 'zscore' (weighted sum of "
+        "z-normalised scores) or 'rrf' (weighted reciprocal rank fusion).",
+    )
+    lexical_weight: float = _setting(0.3, "Weight of the lexical list in fusion.")
+    dense_weight: float = _setting(0.7, "Weight of the dense list in fusion.")
+    rrf_k: float = _setting(
+        60.0, "The k of reciprocal rank fusion, 1 / (k + rank); also ranks a single list."
+    )
     link_prior: float = _setting(
         3.0, "Weight of the in-link prior (entries the docs link to often rank higher); 0 = off."
     )

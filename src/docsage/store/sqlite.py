@@ -67,10 +67,11 @@ def _fts_query(query: str) -> str:
 class _DenseMatrix:
     """Vectors of one collection held in memory, valid for one (index, vectors) version."""
 
-    def __init__(self, key: tuple[int, int], rowids: list[int], sources: list[str], matrix: Vector):
+    def __init__(self, key: tuple[int, int], rows: Sequence[Sequence[Any]], matrix: Vector) -> None:
         self.key = key
-        self.rowids = np.asarray(rowids, dtype=np.int64)
-        self.sources = sources
+        self.rowids = np.asarray([int(r[0]) for r in rows], dtype=np.int64)
+        self.sources = [str(r[1]) for r in rows]
+        self.position = {str(r[2]): i for i, r in enumerate(rows)}
         self.matrix = matrix
 
 
@@ -245,17 +246,17 @@ class SQLiteStore(SQLiteDatabase):
         if cached is not None and cached.key == key:
             return cached
         rows = self._read(
-            "SELECT c.rowid, c.source, v.vector FROM chunks c JOIN vectors v"
+            "SELECT c.rowid, c.source, c.id, v.vector FROM chunks c JOIN vectors v"
             " ON v.model = ? AND v.text_hash = c.text_hash WHERE c.collection = ?"
             " ORDER BY c.rowid",
             (model, collection),
         )
         matrix = (
-            np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+            np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(len(rows), -1)
             if rows
             else np.zeros((0, 1), dtype=np.float32)
         )
-        dense = _DenseMatrix(key, [int(r[0]) for r in rows], [str(r[1]) for r in rows], matrix)
+        dense = _DenseMatrix(key, rows, matrix)
         self._dense[(collection, model)] = dense
         return dense
 
@@ -277,6 +278,16 @@ class SQLiteStore(SQLiteDatabase):
         return [
             ScoredChunk(chunk=by_rowid[int(dense.rowids[i])], score=float(scores[i])) for i in top
         ]
+
+    def dense_scores(
+        self, collection: str, model: str, vector: Vector, chunk_ids: Sequence[str]
+    ) -> dict[str, float]:
+        dense = self._dense_matrix(collection, model)
+        known = [(cid, dense.position[cid]) for cid in chunk_ids if cid in dense.position]
+        if not known:
+            return {}
+        scores = dense.matrix[[i for _, i in known]] @ np.asarray(vector, dtype=np.float32)
+        return {cid: float(score) for (cid, _), score in zip(known, scores, strict=True)}
 
     def _chunks_by_rowid(self, rowids: list[int]) -> dict[int, Chunk]:
         if not rowids:

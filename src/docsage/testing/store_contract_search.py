@@ -131,6 +131,21 @@ class SearchContract:
         assert [s.score for s in results] == pytest.approx([v for _, v in expected], abs=1e-5)
         assert results[0].chunk == chunks["docs/east.md"]
 
+    def test_dense_scores_equal_dense_search_for_the_chunks_asked(self, store: Store) -> None:
+        chunks = self._vector_corpus(store)
+        query = unit(1, 0.1, 0)
+        ranked = {s.chunk.id: s.score for s in store.dense_search("c", MODEL, query, 10)}
+        asked = [chunks["docs/north.md"].id, chunks["src/up.md"].id]
+        assert store.dense_scores("c", MODEL, query, asked) == pytest.approx(
+            {cid: ranked[cid] for cid in asked}, abs=1e-6
+        )
+        # no vector, another model, another collection, an unknown id: left out
+        assert store.dense_scores("c", MODEL, query, [chunks["docs/novector.md"].id]) == {}
+        assert store.dense_scores("c", "another-model", query, asked) == {}
+        assert store.dense_scores("other", MODEL, query, asked) == {}
+        assert store.dense_scores("c", MODEL, query, ["no-such-id"]) == {}
+        assert store.dense_scores("c", MODEL, query, []) == {}
+
     def test_dense_respects_k_and_path_prefix(self, store: Store) -> None:
         self._vector_corpus(store)
         query = unit(0, 0, 1)
