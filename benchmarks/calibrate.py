@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_data import WORK, conala
 from report import Table, write_section
 
-from docsage.answer.extractive import confidence_features
+from docsage.answer.extractive import CONFIDENCE_DEPTH, confidence_features
 from docsage.app import Docsage
 from docsage.evals.metrics import abstention_scores
 from docsage.retrieve import SearchOptions
@@ -36,7 +36,7 @@ OUT = HERE.parent / "src" / "docsage" / "answer" / "calibration.json"
 def features(ds: Docsage, questions: list[str]) -> np.ndarray:
     rows = []
     for question in questions:
-        hits = ds.retriever.search(question, "pydocs", SearchOptions(k=8)).hits
+        hits = ds.retriever.search(question, "pydocs", SearchOptions(k=CONFIDENCE_DEPTH)).hits
         rows.append(confidence_features(question, hits))
     return np.asarray(rows, dtype=np.float64)
 

@@ -41,6 +41,9 @@ from docsage.retrieve import MODES
 from docsage.settings import Settings
 
 METRICS = ("recall@10", "mrr@10", "ndcg@10")
+# The fusion docsage used before z-score fusion, kept as a row of every quality table.
+RRF_PREVIOUS = {"DOCSAGE_FUSION": "rrf", "DOCSAGE_LEXICAL_WEIGHT": "1", "DOCSAGE_DENSE_WEIGHT": "2"}
+PREVIOUS = "docsage hybrid, RRF 1:2 (previous default)"
 FUNCS: dict[str, Callable[[Sequence[str], set[str], int], float]] = {
     "recall@10": m.recall_at_k,
     "mrr@10": m.mrr_at_k,
@@ -70,6 +73,14 @@ def docsage_runs(
         latencies.append((time.perf_counter() - started) * 1000)
         runs[case.id] = [h.chunk.ref for h in result.hits]
     return runs, latencies
+
+
+def previous_runs(cases: Sequence[Case], collection: str) -> dict[str, list[str]]:
+    previous = Docsage(Settings.from_env(environ=RRF_PREVIOUS, home=WORK / "home"))
+    try:
+        return docsage_runs(previous, cases, collection, "hybrid")[0]
+    finally:
+        previous.close()
 
 
 def bm25_pages(root: Path, cases: Sequence[Case], suffix: str) -> dict[str, list[str]]:
@@ -217,6 +228,7 @@ def run_conala(ds: Docsage) -> list[Table]:
         runs[f"docsage {mode}"], latencies[f"search {mode}"] = docsage_runs(
             ds, cases, "pydocs", mode
         )
+    runs[PREVIOUS] = previous_runs(cases, "pydocs")
     ask_ms = []
     for case in cases:
         started = time.perf_counter()
@@ -254,6 +266,7 @@ def run_scifact(ds: Docsage) -> list[Table]:
     runs = {"BM25 (bm25s, same process)": bm25_records(folder / "corpus.jsonl", cases)}
     for mode in MODES[::-1]:
         runs[f"docsage {mode}"], _ = docsage_runs(ds, cases, "scifact", mode)
+    runs[PREVIOUS] = previous_runs(cases, "scifact")
     table = Table(
         "BEIR SciFact test (300 claims), nDCG@10; published: BM25 0.665, all-MiniLM-L6-v2 0.645",
         ["system", "nDCG@10", "95% CI", "Recall@10"],

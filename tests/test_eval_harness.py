@@ -30,18 +30,19 @@ QUESTIONS = GOLDEN / "questions.jsonl"
 CONALA = Path(__file__).resolve().parents[2] / "shared" / "bench" / "conala-dev.jsonl"
 
 # The gate docsage's own CI applies to the golden set: what the default configuration
-# achieves (page.recall@10 1.00, anchor.hit@10 1.00, anchor.mrr@10 0.85, citation.recall 0.93,
-# citation.resolved 1.00, groundedness 1.00, abstention.recall 0.75 (3 of 4),
-# abstention.false_rate 0.00, no errors; `docsage eval tests/data/golden/questions.jsonl`)
+# achieves (page.recall@10 1.00, anchor.hit@10 1.00, anchor.mrr@10 0.96, anchor.ndcg@10 0.96,
+# citation.recall 0.96, citation.resolved 1.00, groundedness 1.00, abstention.recall 0.75
+# (3 of 4), abstention.false_rate 0.00, no errors; `docsage eval tests/data/golden/questions.jsonl`)
 # minus a margin of about one or two cases out of 14 answerable / 4 unanswerable, so a real
 # regression trips it and a harmless reordering of one hit does not. (An API prior of 1.3 once
-# dropped anchor.mrr@10 to 0.46 here: this gate is what caught it.)
+# dropped anchor.mrr@10 to 0.46 here: this gate is what caught it. RRF fusion, the default
+# before z-score fusion, reaches anchor.mrr@10 0.85 and would still pass.)
 GOLDEN_GATE = (
     "page.recall@10=0.9",
     "anchor.hit@10=0.85",
-    "anchor.mrr@10=0.65",
-    "anchor.ndcg@10=0.7",
-    "citation.recall=0.65",
+    "anchor.mrr@10=0.8",
+    "anchor.ndcg@10=0.8",
+    "citation.recall=0.8",
     "citation.resolved=1.0",
     "groundedness.lexical=0.85",
     "abstention.recall=0.5",

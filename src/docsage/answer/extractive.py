@@ -52,11 +52,17 @@ def coverage(question: str, hit: Hit) -> float:
     return len(wanted & have) / len(wanted)
 
 
+CONFIDENCE_DEPTH = 8  # the hits an answer draws on; calibration.json is fitted at this depth
+
+
 def confidence_features(question: str, hits: list[Hit]) -> tuple[float, float]:
-    """(best dense cosine among the top 3 hits, coverage of the top hit)."""
+    """(best dense cosine among the first ``CONFIDENCE_DEPTH`` hits, coverage of the top hit).
+
+    The cosine is taken over all the hits an answer may quote, not only the first few, so
+    the feature does not move when fusion reorders them."""
     if not hits:
         return (0.0, 0.0)
-    dense = max((h.dense_score or 0.0) for h in hits[:3])
+    dense = max((h.dense_score or 0.0) for h in hits[:CONFIDENCE_DEPTH])
     return (dense, coverage(question, hits[0]))
 
 
@@ -178,7 +184,7 @@ class ExtractiveAnswerer:
     def ask(self, question: str, collection: str, *, path_prefix: str = "") -> Answer:
         started = time.perf_counter()
         result = self.retriever.search(
-            question, collection, SearchOptions(k=8, path_prefix=path_prefix)
+            question, collection, SearchOptions(k=CONFIDENCE_DEPTH, path_prefix=path_prefix)
         )
         hits = result.hits
         conf = confidence(confidence_features(question, hits), self.calibration)
