@@ -160,3 +160,18 @@ def test_ask_abstains_on_an_uncovered_question(home: Path, docs: Path) -> None:
                           "--json").stdout)  # fmt: skip
     assert body["abstained"] is True
     assert body["citations"] == []
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DOCSAGE_FUSION": "borda"}, "set DOCSAGE_FUSION to one of ['rrf', 'zscore']"),
+        ({"DOCSAGE_DENSE_WEIGHT": "-1"}, "both must be >= 0"),
+    ],
+)
+def test_bad_fusion_settings_fail_with_the_remedy(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    result = run(tmp_path / "home", "search", "retries", check=False, env=env)
+    assert result.returncode == 2
+    assert message in " ".join(result.stderr.split())

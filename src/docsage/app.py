@@ -53,6 +53,14 @@ class Docsage:
         embedder: Embedder | None = _UNSET,
     ) -> None:
         self.settings = settings or Settings.from_env()
+        self.fusion_weights = FusionWeights(  # checked here, so a bad setting fails at start
+            fusion=self.settings.fusion,
+            lexical=self.settings.lexical_weight,
+            dense=self.settings.dense_weight,
+            rrf_k=self.settings.rrf_k,
+            link_prior=self.settings.link_prior,
+            api_prior=self.settings.api_prior,
+        )
         self.store: Store = store or SQLiteStore(self.settings.index_path)
         self._embedder = embedder
         self._retriever: Retriever | None = None
@@ -78,14 +86,7 @@ class Docsage:
             self._retriever = Retriever(
                 self.store,
                 self.embedder,
-                weights=FusionWeights(
-                    fusion=self.settings.fusion,
-                    lexical=self.settings.lexical_weight,
-                    dense=self.settings.dense_weight,
-                    rrf_k=self.settings.rrf_k,
-                    link_prior=self.settings.link_prior,
-                    api_prior=self.settings.api_prior,
-                ),
+                weights=self.fusion_weights,
                 reranker=IdentifierReranker() if self.settings.rerank else None,
             )
         return self._retriever

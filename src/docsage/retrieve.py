@@ -53,6 +53,7 @@ class FusionWeights:
     api_prior: float = 1.0
 
     def __post_init__(self) -> None:
+        get_fusion(self.fusion)  # an unknown name fails here, when settings are read
         if min(self.lexical, self.dense) < 0 or self.lexical + self.dense <= 0:
             raise ConfigError(
                 f"fusion weights lexical={self.lexical}, dense={self.dense}: both must be >= 0"
