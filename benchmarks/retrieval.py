@@ -75,10 +75,12 @@ def docsage_runs(
     return runs, latencies
 
 
-def previous_runs(cases: Sequence[Case], collection: str) -> dict[str, list[str]]:
+def previous_runs(
+    cases: Sequence[Case], collection: str
+) -> tuple[dict[str, list[str]], list[float]]:
     previous = Docsage(Settings.from_env(environ=RRF_PREVIOUS, home=WORK / "home"))
     try:
-        return docsage_runs(previous, cases, collection, "hybrid")[0]
+        return docsage_runs(previous, cases, collection, "hybrid")
     finally:
         previous.close()
 
@@ -233,7 +235,9 @@ def run_conala(ds: Docsage) -> list[Table]:
         runs[f"docsage {mode}"], latencies[f"search {mode}"] = docsage_runs(
             ds, cases, "pydocs", mode
         )
-    runs[PREVIOUS] = previous_runs(cases, "pydocs")
+    runs[PREVIOUS], latencies["search hybrid, RRF 1:2 (previous default)"] = previous_runs(
+        cases, "pydocs"
+    )
     ask_ms = []
     for case in cases:
         started = time.perf_counter()
@@ -257,7 +261,7 @@ def run_scifact(ds: Docsage) -> list[Table]:
     runs = {"BM25 (bm25s, same process)": bm25_records(folder / "corpus.jsonl", cases)}
     for mode in MODES[::-1]:
         runs[f"docsage {mode}"], _ = docsage_runs(ds, cases, "scifact", mode)
-    runs[PREVIOUS] = previous_runs(cases, "scifact")
+    runs[PREVIOUS], _ = previous_runs(cases, "scifact")
     table = Table(
         "BEIR SciFact test (300 claims), nDCG@10; published: BM25 0.665, all-MiniLM-L6-v2 0.645",
         ["system", "nDCG@10", "95% CI", "Recall@10"],
