@@ -481,3 +481,17 @@ def test_a_symlink_out_of_the_ingested_folder_is_skipped(tmp_path: Path) -> None
     assert [(s.source, s.reason) for s in skipped] == [
         ("leak.txt", "symlink points outside the ingested folder")
     ]
+
+
+def test_progress_reports_files_chunks_and_embeddings(ds: Docsage, root: Path) -> None:
+    write(root, "guide.md", MARKDOWN)
+    write(root, "api.rst", RST)
+    events: list[tuple[str, int, int]] = []
+    report = ds.ingest(root, collection="c", progress=lambda *e: events.append(e))
+    by_stage: dict[str, list[tuple[int, int]]] = {}
+    for stage, done, total in events:
+        by_stage.setdefault(stage, []).append((done, total))
+    assert by_stage["files"][-1] == (2, 2)
+    assert by_stage["chunks"][-1] == (report.chunks_written, 0)  # total unknown while parsing
+    assert [d for d, _ in by_stage["chunks"]] == sorted(d for d, _ in by_stage["chunks"])
+    assert by_stage["embeddings"][-1] == (report.chunks_embedded, report.chunks_embedded)

@@ -42,7 +42,8 @@ class _RateColumn(TextColumn):
 
 @contextmanager
 def progress_bars(enabled: bool) -> Iterator[ProgressFn]:
-    """A ProgressFn drawing one bar per stage on stderr (files, embeddings)."""
+    """A ProgressFn drawing one bar per stage on stderr (files, chunks, embeddings); a stage
+    whose total is not known in advance (chunks) shows its count and rate."""
     if not enabled:
         yield lambda stage, done, total: None
         return
@@ -55,8 +56,8 @@ def progress_bars(enabled: bool) -> Iterator[ProgressFn]:
 
     def update(stage: str, done: int, total: int) -> None:
         if stage not in tasks:
-            tasks[stage] = bars.add_task(stage, total=total)
-        bars.update(tasks[stage], completed=done, total=total)
+            tasks[stage] = bars.add_task(stage, total=total or None)
+        bars.update(tasks[stage], completed=done, total=total or None)
 
     with bars:
         yield update

@@ -21,7 +21,7 @@ from docsage.ports import Embedder, FileUpdate, Store
 from docsage.types import Chunk, Document, IngestReport, SkippedFile
 
 PARSER_VERSION = "2"
-ProgressFn = Callable[[str, int, int], None]
+ProgressFn = Callable[[str, int, int], None]  # (stage, done, total); total 0: not known yet
 """Called as (stage, done, total); stages are "files" and "embeddings"."""
 
 
@@ -94,6 +94,7 @@ def _updates(
             continue
         state.ingested += 1
         state.chunks_written += len(update.chunks)
+        progress("chunks", state.chunks_written, 0)
         yield update
 
 
