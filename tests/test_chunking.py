@@ -94,3 +94,13 @@ def test_embedding_batches_respect_the_token_budget_and_the_item_cap() -> None:
     assert [list(b) for b in batches] == [[0, 1, 2, 3], [4, 5, 6], [7], [8], [9]]
     assert [i for b in batches for i in b] == list(range(len(lengths)))
     assert model.batches([]) == []
+
+
+def test_a_split_block_whose_text_is_not_its_source_lines_keeps_the_whole_range() -> None:
+    # A glossary-like list: 12 items written over source lines 40-75, rendered one per line.
+    items = [f"- term {i:02d}: " + "definition words " * 3 for i in range(12)]
+    listing = Block(text="\n".join(items), kind="list", line_start=40, line_end=75)
+    pieces = [b for g in pack_blocks([listing], POLICY) for b in g]
+    assert len(pieces) > 1
+    assert {(p.line_start, p.line_end) for p in pieces} == {(40, 75)}
+    assert "\n".join(p.text for p in pieces) == listing.text

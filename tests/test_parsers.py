@@ -298,3 +298,37 @@ def test_empty_documents_give_no_sections(parse: object) -> None:
 )
 def test_registry_by_suffix(path: str, expected: object) -> None:
     assert parser_for(path) is expected
+
+
+RST_LINES = """\
+Top
+===
+
+:mod:`shelve` --- Python object persistence
+-------------------------------------------
+
+Subsection
+^^^^^^^^^^
+
+Body of the subsection.
+
+.. function:: bare(x)
+
+.. function:: noted(y)
+
+   .. versionadded:: 3.11
+"""
+
+
+def test_rst_body_less_sections_and_version_notes_get_their_lines() -> None:
+    sections = by_anchor(rst.parse(RST_LINES))
+    # A section with no body before its subsection: its chunk is its title, on line 4 (the
+    # title is written with markup, and docutils reports the underline's line, 5).
+    shelve = sections["shelve-----python-object-persistence"]
+    assert [(b.text, b.line_start, b.line_end) for b in shelve.blocks] == [(shelve.title, 4, 4)]
+    assert sections["subsection"].blocks[0].line_start == 10
+    bare = sections["bare"]
+    assert [(b.text, b.line_start) for b in bare.blocks] == [("bare(x)", 12)]
+    # "New in version 3.11." is not in the source: it points at the directive's line
+    [note] = sections["noted"].blocks
+    assert (note.text, note.line_start, note.line_end) == ("New in version 3.11.", 16, 16)

@@ -29,24 +29,27 @@ def embed_text(title_path: Sequence[str], text: str) -> str:
 
 def _split_block(block: Block, limit: int) -> Iterator[Block]:
     lines = block.text.split("\n")
-    start = block.line_start
     piece: list[str] = []
     size = 0
     offset = 0
     for index, line in enumerate(lines):
         if piece and size + len(line) + 1 > limit:
-            yield _piece(block, piece, start, offset)
+            yield _piece(block, piece, offset, len(lines))
             offset = index
             piece, size = [], 0
         piece.append(line[:limit])
         size += len(line) + 1
     if piece:
-        yield _piece(block, piece, start, offset)
+        yield _piece(block, piece, offset, len(lines))
 
 
-def _piece(block: Block, lines: list[str], start: int | None, offset: int) -> Block:
-    first = None if start is None else start + offset
-    last = None if first is None else first + len(lines) - 1
+def _piece(block: Block, lines: list[str], offset: int, total: int) -> Block:
+    """Part of a split block. Its own lines are known only when the block's text keeps the
+    source's lines one to one (code does; a list or table rewritten as "- term: text" does
+    not): otherwise the piece keeps the whole block's range, wider but never wrong."""
+    first, last = block.line_start, block.line_end
+    if first is not None and last is not None and last - first + 1 == total:
+        first, last = first + offset, first + offset + len(lines) - 1
     return Block(text="\n".join(lines), kind=block.kind, line_start=first, line_end=last)
 
 

@@ -20,7 +20,7 @@ from docsage.ingest.sources import DEFAULT_MAX_BYTES, ReadFile, SourceFile, iter
 from docsage.ports import Embedder, FileUpdate, Store
 from docsage.types import Chunk, Document, IngestReport, SkippedFile
 
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 ProgressFn = Callable[[str, int, int], None]  # (stage, done, total); total 0: not known yet
 """Called as (stage, done, total); stages are "files" and "embeddings"."""
 

@@ -161,7 +161,10 @@ class _Version(_Lenient):
         if isinstance(first, nodes.paragraph):
             first.insert(0, nodes.Text(f"{label}: "))
         else:
-            node.insert(0, nodes.paragraph(label, f"{label}."))
+            # The label is not in the source: point the paragraph at the directive's own line.
+            marker = nodes.paragraph(self.block_text.splitlines()[0], f"{label}.")
+            marker.line = self.lineno
+            node.insert(0, marker)
         return [node]
 
 

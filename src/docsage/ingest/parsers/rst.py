@@ -147,11 +147,20 @@ class _Walker:
         slug = self.slugger.slug(title)
         anchor = _explicit_target(node, title) or slug
         path = (*parent, title)
+        title_line = self._title_line(title_node, title) if title_node else None
         slot = self._reserve()
-        blocks = self._container(node, path)
+        blocks = _or_title(self._container(node, path), title, title_line)
         self.sections[slot] = make_section(
             title=title, anchor=anchor, heading_path=path, blocks=blocks
         )
+
+    def _title_line(self, node: nodes.title, title: str) -> int | None:
+        """The title's line, located before the body (whose blocks follow it in the source).
+        docutils gives the underline's line; the title text sits just above it."""
+        hint = node.line
+        if hint and 1 < hint <= len(self.lines) and _is_adornment(self.lines[hint - 1]):
+            return self.locator.span(self.lines[hint - 2], hint - 1)[0]
+        return self.locator.span(title, hint)[0]
 
     def _api(self, node: api_entry, parent: tuple[str, ...]) -> None:
         objtype, domain = str(node["objtype"]), str(node["domain"])
@@ -166,7 +175,7 @@ class _Walker:
         nested = domain == "py" and objtype in _CLASSLIKE
         if nested:
             self.classes.append(anchor.removeprefix(self.module + ".") if self.module else anchor)
-        blocks = extra + self._container(node, path)
+        blocks = _or_title(extra + self._container(node, path), title, node["line"])
         if nested:
             self.classes.pop()
         self.sections[slot] = make_section(
@@ -229,6 +238,19 @@ class _Walker:
             return 0 < number <= len(self.lines) and self.lines[number - 1].strip()[:1] in "+="
 
         return start - border(start - 1), end + border(end + 1)
+
+
+def _is_adornment(line: str) -> bool:
+    """A section underline or overline: one punctuation character repeated."""
+    text = line.strip()
+    return len(text) >= 2 and len(set(text)) == 1 and not text[0].isalnum()
+
+
+def _or_title(blocks: list[Block], title: str, line: int | None) -> list[Block]:
+    """A section with no body is chunked as its title; give that chunk the title's line."""
+    if any(b.text.strip() for b in blocks) or not title or not line:
+        return blocks
+    return [Block(text=title, line_start=line, line_end=line)]
 
 
 def _explicit_target(node: nodes.section, title: str) -> str:
