@@ -235,7 +235,7 @@ def run_conala(ds: Docsage) -> list[Table]:
         runs[f"docsage {mode}"], latencies[f"search {mode}"] = docsage_runs(
             ds, cases, "pydocs", mode
         )
-    runs[PREVIOUS], latencies["search hybrid, RRF 1:2 (previous default)"] = previous_runs(
+    runs[PREVIOUS], latencies[PREVIOUS.replace("docsage", "search")] = previous_runs(
         cases, "pydocs"
     )
     ask_ms = []

@@ -21,8 +21,9 @@ from docsage.ports import Embedder, FileUpdate, Store
 from docsage.types import Chunk, Document, IngestReport, SkippedFile
 
 PARSER_VERSION = "3"
-ProgressFn = Callable[[str, int, int], None]  # (stage, done, total); total 0: not known yet
-"""Called as (stage, done, total); stages are "files" and "embeddings"."""
+ProgressFn = Callable[[str, int, int], None]
+"""Called as (stage, done, total); stages are "files", "chunks" and "embeddings". A total of
+0 means it is not known in advance (chunks: counted as files are parsed)."""
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
