@@ -49,9 +49,19 @@ def scifact_dataset() -> Path:
 def run_eval(dataset: Path, collection: str, mode: str) -> dict[str, dict[str, float]]:
     out = WORK / "eval" / f"{collection}-{mode}"
     command = [
-        str(DOCSAGE), "eval", "run", str(dataset), "--collection", collection,
-        "--mode", mode, "--out", str(out), "--home", str(WORK / "home"),
-    ]  # fmt: skip
+        str(DOCSAGE),
+        "eval",
+        "run",
+        str(dataset),
+        "--collection",
+        collection,
+        "--mode",
+        mode,
+        "--out",
+        str(out),
+        "--home",
+        str(WORK / "home"),
+    ]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     metrics: dict[str, dict[str, float]] = summary["metrics"]

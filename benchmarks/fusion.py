@@ -57,8 +57,11 @@ def corpora() -> dict[str, tuple[str, list[Case]]]:
     if not CORPORA:
         ds = Docsage(Settings.from_env(environ={}, home=WORK / "home"))
         folder, scifact_cases = scifact()
-        for collection, root in (("pydocs", python_docs()), ("scifact", folder),
-                                 ("golden", GOLDEN / "docs")):  # fmt: skip
+        for collection, root in (
+            ("pydocs", python_docs()),
+            ("scifact", folder),
+            ("golden", GOLDEN / "docs"),
+        ):
             ds.ingest(root, collection=collection)
         ds.close()
         CORPORA["conala"] = ("pydocs", conala())
@@ -87,13 +90,29 @@ def mean_of(values: Scores, keys: Sequence[str], rows: Sequence[int] | None = No
 def sweep_table(sweep: dict[float, dict[str, Scores]], references: dict[str, dict[str, Scores]]):
     table = Table(
         f"Dense weight a of z-score fusion (lexical 1 - a); the default is a = {DEFAULT_ALPHA}",
-        ["system", "conala page.R@10", "conala page.nDCG", "conala anchor.R@10",
-         "conala anchor.MRR", "conala anchor.nDCG", "SciFact nDCG@10", "golden anchor.MRR"],
-    )  # fmt: skip
+        [
+            "system",
+            "conala page.R@10",
+            "conala page.nDCG",
+            "conala anchor.R@10",
+            "conala anchor.MRR",
+            "conala anchor.nDCG",
+            "SciFact nDCG@10",
+            "golden anchor.MRR",
+        ],
+    )
 
     def add(name: str, s: dict[str, Scores]) -> None:
-        cells = [("conala", k) for k in ("page.recall@10", "page.ndcg@10", "anchor.recall@10",
-                                          "anchor.mrr@10", "anchor.ndcg@10")]  # fmt: skip
+        cells = [
+            ("conala", k)
+            for k in (
+                "page.recall@10",
+                "page.ndcg@10",
+                "anchor.recall@10",
+                "anchor.mrr@10",
+                "anchor.ndcg@10",
+            )
+        ]
         cells += [("scifact", "anchor.ndcg@10"), ("golden", "anchor.mrr@10")]
         table.add(name, *(fmt(statistics.fmean(s[c][k])) for c, k in cells))
 
@@ -125,8 +144,11 @@ def paired_table(default: dict[str, Scores], others: dict[str, dict[str, Scores]
         "Default hybrid minus each alternative, paired bootstrap 95% CI (positive: default better)",
         ["corpus", "against", "metric", "difference", "95% CI"],
     )
-    for corpus, keys in (("conala", SIX), ("scifact", ("anchor.ndcg@10",)),
-                         ("golden", ("anchor.mrr@10", "anchor.ndcg@10"))):  # fmt: skip
+    for corpus, keys in (
+        ("conala", SIX),
+        ("scifact", ("anchor.ndcg@10",)),
+        ("golden", ("anchor.mrr@10", "anchor.ndcg@10")),
+    ):
         for name, other in others.items():
             for key in keys:
                 diff, low, high = paired_bootstrap_diff(other[corpus][key], default[corpus][key])

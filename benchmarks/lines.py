@@ -86,8 +86,12 @@ def main() -> None:
         f"Chunks of {files} reST files of the Python 3.11 docs ({total} chunks)",
         ["chunks", "count", "share"],
     )
-    for name in ("range covers its text", "range points elsewhere", "no line range",
-                 "no words to check"):  # fmt: skip
+    for name in (
+        "range covers its text",
+        "range points elsewhere",
+        "no line range",
+        "no words to check",
+    ):
         table.add(name, str(counts[name]), f"{counts[name] / total:.2%}")
     text = table.markdown()
     print(text)

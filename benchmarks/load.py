@@ -28,12 +28,17 @@ from report import Table, write_section
 
 DOCSAGE = Path(sys.executable).parent / "docsage"
 QUESTIONS = (
-    "How do I join path components?", "How can I sort a list of dicts by a key?",
-    "How do I parse JSON from a string?", "What does str.partition return?",
-    "How do I read a CSV file?", "How do I run a shell command and capture its output?",
-    "How do I count how many times each item occurs in a list?", "How do I copy a file?",
-    "How do I format a date as ISO 8601?", "How do I make a temporary directory?",
-)  # fmt: skip
+    "How do I join path components?",
+    "How can I sort a list of dicts by a key?",
+    "How do I parse JSON from a string?",
+    "What does str.partition return?",
+    "How do I read a CSV file?",
+    "How do I run a shell command and capture its output?",
+    "How do I count how many times each item occurs in a list?",
+    "How do I copy a file?",
+    "How do I format a date as ISO 8601?",
+    "How do I make a temporary directory?",
+)
 
 
 def free_port() -> int:
@@ -44,10 +49,23 @@ def free_port() -> int:
 
 def admin_key(home: Path) -> str:
     out = subprocess.run(
-        [str(DOCSAGE), "keys", "create", "--name", "load-benchmark", "--scopes", "admin",
-         "--collections", "*", "--home", str(home)],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        [
+            str(DOCSAGE),
+            "keys",
+            "create",
+            "--name",
+            "load-benchmark",
+            "--scopes",
+            "admin",
+            "--collections",
+            "*",
+            "--home",
+            str(home),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip().splitlines()[-1]
 
 
@@ -57,13 +75,26 @@ def start_server(
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSAGE_")}
     size = "4096" if cache else "0"
-    env |= {"DOCSAGE_HOME": str(home), "DOCSAGE_ANSWER_CACHE_SIZE": size,
-            "DOCSAGE_RETRIEVAL_CACHE_SIZE": size, "DOCSAGE_INGEST_ROOT": ingest_root}  # fmt: skip
+    env |= {
+        "DOCSAGE_HOME": str(home),
+        "DOCSAGE_ANSWER_CACHE_SIZE": size,
+        "DOCSAGE_RETRIEVAL_CACHE_SIZE": size,
+        "DOCSAGE_INGEST_ROOT": ingest_root,
+    }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     proc = subprocess.Popen(
-        [str(DOCSAGE), "serve", "--port", str(port), "--workers", str(workers),
-         "--log-level", "warning"], env=env,
-    )  # fmt: skip
+        [
+            str(DOCSAGE),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -154,8 +185,14 @@ def main() -> None:
                     r = run_cell(url, key, route, args.collection, args.requests, conc)
                     busy = "yes" if ingesting and job_state(url, key, job) == "running" else "no"
                     cells = (f"{r['rps']:.1f}", f"{r['p50']:.1f}", f"{r['p99']:.1f}")
-                    table.add(route, "on" if cache else "off", busy, str(conc), *cells,
-                              str(int(r["errors"])))  # fmt: skip
+                    table.add(
+                        route,
+                        "on" if cache else "off",
+                        busy,
+                        str(conc),
+                        *cells,
+                        str(int(r["errors"])),
+                    )
                     print(table.rows[-1], flush=True)
         finally:
             stop_server(proc)

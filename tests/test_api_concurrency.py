@@ -29,8 +29,15 @@ def test_ingest_while_querying(server: Server) -> None:
             while not stop.is_set():
                 r = c.post("/v1/search", json={"query": "retries", "collection": "alpha"})
                 statuses.append(r.status_code)
-                b = c.post("/v1/search", json={"query": "widget tuned", "collection": "big",
-                                               "k": 100, "mode": "lexical"})  # fmt: skip
+                b = c.post(
+                    "/v1/search",
+                    json={
+                        "query": "widget tuned",
+                        "collection": "big",
+                        "k": 100,
+                        "mode": "lexical",
+                    },
+                )
                 statuses.append(200 if b.status_code in (200, 404) else b.status_code)
                 if b.status_code == 200:
                     big_counts.add(len(b.json()["hits"]))

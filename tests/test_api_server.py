@@ -37,10 +37,19 @@ def test_ask_returns_a_cited_answer(server: Server) -> None:
     first = body["citations"][0]
     assert first["ref"] == "guide.md#retries" and first["lines"] == [7, 7]
     assert "max_retries" in first["quote"]
-    assert body["usage"] == {"model": "extractive", "input_tokens": 0, "output_tokens": 0,
-                             "cost_usd": 0.0}  # fmt: skip
-    assert set(body["timings"]) == {"retrieve_ms", "rerank_ms", "generate_ms", "total_ms",
-                                   "first_token_ms"}  # fmt: skip
+    assert body["usage"] == {
+        "model": "extractive",
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "cost_usd": 0.0,
+    }
+    assert set(body["timings"]) == {
+        "retrieve_ms",
+        "rerank_ms",
+        "generate_ms",
+        "total_ms",
+        "first_token_ms",
+    }
 
 
 def test_search_returns_ranked_hits(server: Server) -> None:
@@ -70,11 +79,19 @@ def test_a_key_never_sees_another_tenants_collection(server: Server) -> None:
     for path, body in (
         ("/v1/ask", foreign),
         ("/v1/search", {"query": "deploy key", "collection": "beta"}),
-        ("/v1/chat/completions", {"model": "docsage:beta",
-                                  "messages": [{"role": "user", "content": "deploy key?"}]}),
-        ("/v1/chat/completions", {"model": "docsage", "collection": "beta",
-                                  "messages": [{"role": "user", "content": "deploy key?"}]}),
-    ):  # fmt: skip
+        (
+            "/v1/chat/completions",
+            {"model": "docsage:beta", "messages": [{"role": "user", "content": "deploy key?"}]},
+        ),
+        (
+            "/v1/chat/completions",
+            {
+                "model": "docsage",
+                "collection": "beta",
+                "messages": [{"role": "user", "content": "deploy key?"}],
+            },
+        ),
+    ):
         response = server.post("alpha", path, body)
         assert response.status_code == 404, path
         assert "beta" not in response.json()["error"]["message"].split("readable:")[1]
@@ -201,15 +218,19 @@ def test_ingest_rejects_paths_outside_the_root(server: Server, tmp_path: Path) -
 
 def test_every_request_is_logged_and_feedback_attached(server: Server) -> None:
     answer = server.post("alpha", "/v1/ask", ASK).json()
-    ok = server.post("alpha", "/v1/feedback", {"answer_id": answer["id"], "rating": "down",
-                                              "comment": "too long"})  # fmt: skip
+    ok = server.post(
+        "alpha",
+        "/v1/feedback",
+        {"answer_id": answer["id"], "rating": "down", "comment": "too long"},
+    )
     assert ok.status_code == 200
     time.sleep(0.5)
     with sqlite3.connect(server.home / "index.sqlite") as conn:
         row = conn.execute(
             "SELECT question, answer, citations, abstained, confidence, retrieve_ms, key_id,"
-            " cache_hit FROM requests WHERE id = ?", (answer["id"],),
-        ).fetchone()  # fmt: skip
+            " cache_hit FROM requests WHERE id = ?",
+            (answer["id"],),
+        ).fetchone()
         rating = conn.execute(
             "SELECT rating, comment FROM feedback WHERE request_id = ?", (answer["id"],)
         ).fetchone()
@@ -224,8 +245,9 @@ def test_report_and_gaps_to_eval(server: Server, tmp_path: Path) -> None:
     assert server.post("alpha", "/v1/ask", unanswerable).json()["abstained"]
     time.sleep(0.5)
     out = tmp_path / "gaps.jsonl"
-    report = json.loads(cli(server.home, "report", "--since", "1d", "--json",
-                            "--gaps-to-eval", str(out)))  # fmt: skip
+    report = json.loads(
+        cli(server.home, "report", "--since", "1d", "--json", "--gaps-to-eval", str(out))
+    )
     assert report["requests"] > 5 and report["latency_ms"]["p50"] > 0
     assert 0 < report["abstention_rate"] < 1
     assert report["gaps"][0][0] == unanswerable["question"].lower()

@@ -92,10 +92,18 @@ def start(home: Path, env: dict[str, str], workers: int = 2) -> tuple[str, subpr
     full |= {"DOCSAGE_HOME": str(home), **env}
     full.pop("PROMETHEUS_MULTIPROC_DIR", None)
     process = subprocess.Popen(
-        [str(DOCSAGE), "serve", "--port", str(port), "--workers", str(workers),
-         "--log-level", "warning"],
+        [
+            str(DOCSAGE),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
         env=full,
-    )  # fmt: skip
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

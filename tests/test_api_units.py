@@ -72,9 +72,11 @@ def local_server(tmp_path: Path) -> Iterator[tuple[str, InMemorySpanExporter, Pa
     exporter = InMemorySpanExporter()
     port = free_port()
     config = uvicorn.Config(
-        create_app(settings, span_exporter=exporter), host="127.0.0.1", port=port,
+        create_app(settings, span_exporter=exporter),
+        host="127.0.0.1",
+        port=port,
         log_level="warning",
-    )  # fmt: skip
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

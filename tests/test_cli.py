@@ -156,8 +156,9 @@ def test_ask_json_with_the_real_model(home: Path, docs: Path) -> None:
 
 def test_ask_abstains_on_an_uncovered_question(home: Path, docs: Path) -> None:
     run(home, "ingest", str(docs), "-c", "c", "-q")
-    body = json.loads(run(home, "ask", "What is the airspeed of a swallow?", "-c", "c",
-                          "--json").stdout)  # fmt: skip
+    body = json.loads(
+        run(home, "ask", "What is the airspeed of a swallow?", "-c", "c", "--json").stdout
+    )
     assert body["abstained"] is True
     assert body["citations"] == []
 

@@ -170,10 +170,20 @@ def start_child(
     home: Path, root: Path, pause_stage: str = "", pause_at: int = -1
 ) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(home), str(root), pause_stage, str(pause_at),
-         str(SECONDS_PER_TEXT)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            CHILD,
+            str(home),
+            str(root),
+            pause_stage,
+            str(pause_at),
+            str(SECONDS_PER_TEXT),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def read_until(child: subprocess.Popen[str], marker: str, timeout: float = 60.0) -> list[str]:

@@ -147,12 +147,22 @@ def test_golden_eval_passes_the_ci_gate(home: Path) -> None:
     run = _run(home)
     summary = summarize(run)
     assert summary["counts"] == {
-        "cases": 18, "answerable": 14, "unanswerable": 4,
-        "abstained": summary["counts"]["abstained"], "errors": 0,
-    }  # fmt: skip
+        "cases": 18,
+        "answerable": 14,
+        "unanswerable": 4,
+        "abstained": summary["counts"]["abstained"],
+        "errors": 0,
+    }
     metrics = summary["metrics"]
-    for name in ("page.recall@10", "anchor.ndcg@10", "citation.precision", "abstention.f1",
-                 "latency.p95_ms", "answer.rouge_l", "groundedness.lexical"):  # fmt: skip
+    for name in (
+        "page.recall@10",
+        "anchor.ndcg@10",
+        "citation.precision",
+        "abstention.f1",
+        "latency.p95_ms",
+        "answer.rouge_l",
+        "groundedness.lexical",
+    ):
         row = metrics[name]
         assert row["low"] <= row["value"] <= row["high"], name
     assert "groundedness.judge" not in metrics and "tokens.mean" not in metrics
@@ -257,8 +267,9 @@ def test_cli_run_list_compare_and_gate(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gate_args = [a for t in GOLDEN_GATE for a in ("--fail-under", t)]
-    code, out = _invoke("eval", QUESTIONS, "-c", "golden", "--home", home, "--out", tmp_path / "a",
-                        "-q", *gate_args)  # fmt: skip
+    code, out = _invoke(
+        "eval", QUESTIONS, "-c", "golden", "--home", home, "--out", tmp_path / "a", "-q", *gate_args
+    )
     assert code == 0, out
     good = _run_id(out)
     assert "| `anchor.mrr@10` |" in out
@@ -273,14 +284,36 @@ def test_cli_run_list_compare_and_gate(
     assert code == 0 and good in out
 
     monkeypatch.setattr(eval_cmd, "_open", lambda h: _open(h, BrokenDocsage))
-    code, out = _invoke("eval", "run", QUESTIONS, "-c", "golden", "--home", home,
-                        "--out", tmp_path / "b", "-q", "--baseline", good)  # fmt: skip
+    code, out = _invoke(
+        "eval",
+        "run",
+        QUESTIONS,
+        "-c",
+        "golden",
+        "--home",
+        home,
+        "--out",
+        tmp_path / "b",
+        "-q",
+        "--baseline",
+        good,
+    )
     assert code == 1, out
     assert "anchor.mrr@10 regressed" in out and "eval gate failed" in out
     broken = _run_id(out)
-    code, out = _invoke("eval", QUESTIONS, "-c", "golden", "--home", home,
-                        "--out", tmp_path / "c", "-q",
-                        "--fail-under", "anchor.hit@10=0.9")  # fmt: skip
+    code, out = _invoke(
+        "eval",
+        QUESTIONS,
+        "-c",
+        "golden",
+        "--home",
+        home,
+        "--out",
+        tmp_path / "c",
+        "-q",
+        "--fail-under",
+        "anchor.hit@10=0.9",
+    )
     assert code == 1 and "anchor.hit@10 = " in out
 
     code, out = _invoke("eval", "compare", good[:18], broken, "--home", home)  # unique prefix
@@ -291,8 +324,9 @@ def test_cli_run_list_compare_and_gate(
 
 def test_cli_generate_then_eval(home: Path, tmp_path: Path) -> None:
     target = tmp_path / "synthetic.jsonl"
-    code, out = _invoke("eval", "generate", "-c", "golden", "-n", "15", "--out", target,
-                        "--home", home)  # fmt: skip
+    code, out = _invoke(
+        "eval", "generate", "-c", "golden", "-n", "15", "--out", target, "--home", home
+    )
     assert code == 0 and "15 cases" in out
     assert len(load_dataset(target)) == 15
     code, out = _invoke(

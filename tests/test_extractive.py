@@ -9,10 +9,18 @@ def test_abstention_lists_each_closest_anchor_once() -> None:
 
     def hit(anchor: str, ordinal: int) -> Hit:
         chunk = Chunk(
-            id=f"{anchor}{ordinal}", collection="c", source="a.html", anchor=anchor,
-            title=anchor, heading_path=(anchor,), text="x", kind="api",
-            line_start=None, line_end=None, ordinal=ordinal,
-        )  # fmt: skip
+            id=f"{anchor}{ordinal}",
+            collection="c",
+            source="a.html",
+            anchor=anchor,
+            title=anchor,
+            heading_path=(anchor,),
+            text="x",
+            kind="api",
+            line_start=None,
+            line_end=None,
+            ordinal=ordinal,
+        )
         return Hit(chunk=chunk, score=1.0)
 
     text = abstention_text(0.1, 0.5, [hit("f", 0), hit("f", 1), hit("g", 2)])

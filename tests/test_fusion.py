@@ -17,9 +17,13 @@ def _input(
     weights: tuple[float, float] = (1.0, 3.0),
 ) -> FusionInput:
     return FusionInput(
-        lexical=lexical, dense=dense, dense_extra=extra or {},
-        lexical_weight=weights[0], dense_weight=weights[1], rrf_k=60.0,
-    )  # fmt: skip
+        lexical=lexical,
+        dense=dense,
+        dense_extra=extra or {},
+        lexical_weight=weights[0],
+        dense_weight=weights[1],
+        rrf_k=60.0,
+    )
 
 
 # -- rrf_fuse -----------------------------------------------------------------------------

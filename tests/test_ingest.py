@@ -136,9 +136,13 @@ def test_every_format_is_ingested_with_provenance(ds: Docsage, every_format: Pat
     assert report.skipped == ()
     assert report.files_ingested == 6
     assert sources(ds) == {
-        "guide/intro.md", "api.rst", "site/page.html", "notes.txt", "pkg/mod.py",
+        "guide/intro.md",
+        "api.rst",
+        "site/page.html",
+        "notes.txt",
+        "pkg/mod.py",
         "data/records.jsonl",
-    }  # fmt: skip
+    }
     assert report.chunks_written == sum(len(ds.store.chunks("c", s)) for s in sources(ds))
     assert report.chunks_embedded == report.chunks_written
     assert report.vectors_missing == 0
@@ -302,9 +306,12 @@ def ignorable(root: Path) -> Path:
 
 
 DEFAULT_IGNORED = {
-    ".git/notes.md", "node_modules/pkg/README.md", "_build/html/_sources/index.rst.txt",
-    "_build/html/_static/notes.txt", "_build/html/genindex.html",
-}  # fmt: skip
+    ".git/notes.md",
+    "node_modules/pkg/README.md",
+    "_build/html/_sources/index.rst.txt",
+    "_build/html/_static/notes.txt",
+    "_build/html/genindex.html",
+}
 
 
 def test_default_ignores_and_gitignore(ds: Docsage, ignorable: Path) -> None:

@@ -47,21 +47,39 @@ def test_numbers(text: str, tokens: list[str]) -> None:
 
 def test_punctuation_and_markup_split_words() -> None:
     assert index_tokens("call `f(x, y)`; then [g](h.md) -> done!") == [
-        "call", "f", "x", "y", "then", "g", "h", "md", "h_md", "done",
-    ]  # fmt: skip
+        "call",
+        "f",
+        "x",
+        "y",
+        "then",
+        "g",
+        "h",
+        "md",
+        "h_md",
+        "done",
+    ]
 
 
 def test_index_keeps_stopwords_and_order() -> None:
     assert index_tokens("How do I use the json module") == [
-        "how", "do", "i", "use", "the", "json", "module",
-    ]  # fmt: skip
+        "how",
+        "do",
+        "i",
+        "use",
+        "the",
+        "json",
+        "module",
+    ]
     assert index_text("The os.path module") == "the os path os_path module"
 
 
 def test_query_drops_stopwords_short_tokens_and_repeats() -> None:
     assert query_tokens("How do I use the json module with json.dumps?") == [
-        "json", "module", "dumps", "json_dumps",
-    ]  # fmt: skip
+        "json",
+        "module",
+        "dumps",
+        "json_dumps",
+    ]
     assert query_tokens("what is a x?") == []
     assert query_tokens("utf-8") == ["utf"]
 

@@ -204,12 +204,16 @@ def _hit(anchor: str, score: float) -> Hit:
 
 def test_identifier_reranker_promotes_the_named_entry() -> None:
     hits = [
-        _hit("str.rpartition", 0.03), _hit("bytes.partition", 0.015), _hit("str.partition", 0.02),
-    ]  # fmt: skip
+        _hit("str.rpartition", 0.03),
+        _hit("bytes.partition", 0.015),
+        _hit("str.partition", 0.02),
+    ]
     reranked = IdentifierReranker().rerank("what does str.partition return?", hits)
     assert [h.chunk.anchor for h in reranked] == [
-        "str.partition", "str.rpartition", "bytes.partition",
-    ]  # fmt: skip
+        "str.partition",
+        "str.rpartition",
+        "bytes.partition",
+    ]
     assert [h.score for h in reranked] == pytest.approx([0.04, 0.03, 0.015 * 1.5])
     assert IdentifierReranker().rerank("plain words only", hits) == hits
 

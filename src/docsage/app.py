@@ -173,45 +173,63 @@ class Docsage:
         return answerer.ask(question, name, path_prefix=path_prefix, on_token=on_token)
 
     def ask_structured(
-        self, question: str, *, output: type[T], collection: str | None = None,
-        path_prefix: str = "", model: str | None = None,
-    ) -> tuple[T, Answer]:  # fmt: skip
+        self,
+        question: str,
+        *,
+        output: type[T],
+        collection: str | None = None,
+        path_prefix: str = "",
+        model: str | None = None,
+    ) -> tuple[T, Answer]:
         """The verified answer as a validated ``output`` (a pydantic model with an
         ``answer`` field, e.g. ``docsage.answer.structured.AnswerJSON``)."""
         answerer = self._answerer(model or self.settings.model)
         if not isinstance(answerer, GenerativeAnswerer):
             raise ConfigError("structured answers need a chat model: pass model='openai:...'")
-        return ask_structured(answerer, question, self._collection(collection),
-                              path_prefix=path_prefix, output=output)  # fmt: skip
+        return ask_structured(
+            answerer, question, self._collection(collection), path_prefix=path_prefix, output=output
+        )
 
     def chat_model(self, spec: str) -> ChatModel | None:
         """The chat model named ``spec`` (None for 'extractive'), made once and kept."""
         if spec not in self._chat_models:
             s = self.settings
-            self._chat_models[spec] = make_chat_model(spec, {
-                "base_url": s.model_url, "api_key": s.model_api_key,
-                "timeout_s": s.model_timeout_s, "retries": s.model_retries,
-                "context_window": s.model_context, "json_mode": s.model_json_mode,
-            })  # fmt: skip
+            self._chat_models[spec] = make_chat_model(
+                spec,
+                {
+                    "base_url": s.model_url,
+                    "api_key": s.model_api_key,
+                    "timeout_s": s.model_timeout_s,
+                    "retries": s.model_retries,
+                    "context_window": s.model_context,
+                    "json_mode": s.model_json_mode,
+                },
+            )
         return self._chat_models[spec]
 
     def _options(self) -> GenerationOptions:
         s = self.settings
         if s.verify_action not in {"remove", "mark"}:
             raise ConfigError("DOCSAGE_VERIFY_ACTION must be 'remove' or 'mark'")
-        return GenerationOptions(max_tokens=s.max_answer_tokens, threshold=s.support_threshold,
-                                 action=s.verify_action)  # fmt: skip
+        return GenerationOptions(
+            max_tokens=s.max_answer_tokens, threshold=s.support_threshold, action=s.verify_action
+        )
 
     def _answerer(self, spec: str) -> Answerer:
         model = self.chat_model(spec)
         if model is None:
-            return ExtractiveRoute(ExtractiveAnswerer(
-                self.retriever, abstain_below=self._abstain_threshold(), embedder=self.embedder
-            ))  # fmt: skip
+            return ExtractiveRoute(
+                ExtractiveAnswerer(
+                    self.retriever, abstain_below=self._abstain_threshold(), embedder=self.embedder
+                )
+            )
         return GenerativeAnswerer(
-            self.retriever, model, pricer=load_prices(self.settings.price_table),
-            abstain_below=self._abstain_threshold(), options=self._options(),
-        )  # fmt: skip
+            self.retriever,
+            model,
+            pricer=load_prices(self.settings.price_table),
+            abstain_below=self._abstain_threshold(),
+            options=self._options(),
+        )
 
     def _routed(self, spec: str) -> Answerer:
         s = self.settings
@@ -220,9 +238,11 @@ class Docsage:
         if len(routes) == 1 and fallback is None:
             return routes[0][1]
         return RoutedAnswerer(
-            routes, fallback=(fallback, self._answerer(fallback)) if fallback else None,
-            min_confidence=s.escalate_below, min_supported=1.0,
-        )  # fmt: skip
+            routes,
+            fallback=(fallback, self._answerer(fallback)) if fallback else None,
+            min_confidence=s.escalate_below,
+            min_supported=1.0,
+        )
 
     def _agent(self, spec: str) -> Answerer:
         model = self.chat_model(spec)
@@ -232,11 +252,20 @@ class Docsage:
                 "llamacpp:<path.gguf>) or set DOCSAGE_MODEL"
             )
         s = self.settings
-        budget = Budget(max_steps=s.agent_max_steps, max_tool_calls=s.agent_max_tool_calls,
-                        max_tokens=s.agent_max_tokens, max_cost_usd=s.agent_max_usd,
-                        max_seconds=s.agent_max_seconds)  # fmt: skip
-        return AgentAnswerer(self.retriever, model, pricer=load_prices(s.price_table),
-                             budget=budget, options=self._options())  # fmt: skip
+        budget = Budget(
+            max_steps=s.agent_max_steps,
+            max_tool_calls=s.agent_max_tool_calls,
+            max_tokens=s.agent_max_tokens,
+            max_cost_usd=s.agent_max_usd,
+            max_seconds=s.agent_max_seconds,
+        )
+        return AgentAnswerer(
+            self.retriever,
+            model,
+            pricer=load_prices(s.price_table),
+            budget=budget,
+            options=self._options(),
+        )
 
     def _abstain_threshold(self) -> float:
         if self.settings.abstain_below >= 0:

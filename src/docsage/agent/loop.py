@@ -99,11 +99,19 @@ class AgentAnswerer:
         self.tools = {t.name: t for t in tools}
 
     def ask(
-        self, question: str, collection: str, *, path_prefix: str = "",
+        self,
+        question: str,
+        collection: str,
+        *,
+        path_prefix: str = "",
         on_token: OnToken | None = None,
-    ) -> Answer:  # fmt: skip
-        ctx = ToolContext(store=self.retriever.store, retriever=self.retriever,
-                          collection=collection, path_prefix=path_prefix)  # fmt: skip
+    ) -> Answer:
+        ctx = ToolContext(
+            store=self.retriever.store,
+            retriever=self.retriever,
+            collection=collection,
+            path_prefix=path_prefix,
+        )
         messages = [Message(role="system", content=SYSTEM), Message(role="user", content=question)]
         run = _Run(started=time.perf_counter(), messages=messages)
         final = self._loop(run, ctx)
@@ -120,18 +128,21 @@ class AgentAnswerer:
             response = self._call(run, last_turn)
             if not response.tool_calls or last_turn:
                 return response.text
-            run.messages.append(Message(role="assistant", content=response.text,
-                                        tool_calls=response.tool_calls))  # fmt: skip
+            run.messages.append(
+                Message(role="assistant", content=response.text, tool_calls=response.tool_calls)
+            )
             for call in response.tool_calls:
-                run.messages.append(Message(role="tool", content=self._tool(run, ctx, call),
-                                            tool_call_id=call.id))  # fmt: skip
+                run.messages.append(
+                    Message(role="tool", content=self._tool(run, ctx, call), tool_call_id=call.id)
+                )
         run.stop = run.stop or f"step limit ({self.budget.max_steps}) reached"
         return None
 
     def _call(self, run: _Run, last_turn: bool) -> ChatResponse:
         tools = () if last_turn else tuple(t.spec for t in self.tools.values())
-        request = ChatRequest(messages=tuple(run.messages), tools=tools,
-                              max_tokens=self.options.max_tokens)  # fmt: skip
+        request = ChatRequest(
+            messages=tuple(run.messages), tools=tools, max_tokens=self.options.max_tokens
+        )
         response = self.model.complete(request)
         usage = usage_of(response, self.pricer)
         run.input_tokens += usage.input_tokens
@@ -147,11 +158,16 @@ class AgentAnswerer:
         key = f"{call.name}:{_canonical(call.arguments)}"
         observation, error = self._observe(run, ctx, call, key)
         run.calls_seen.setdefault(key, len(run.steps))
-        run.steps.append(TraceStep(
-            kind="tool", name=call.name, detail=call.arguments[:300],
-            result_chars=len(observation), ms=(time.perf_counter() - started) * 1000,
-            error=error,
-        ))  # fmt: skip
+        run.steps.append(
+            TraceStep(
+                kind="tool",
+                name=call.name,
+                detail=call.arguments[:300],
+                result_chars=len(observation),
+                ms=(time.perf_counter() - started) * 1000,
+                error=error,
+            )
+        )
         return observation[:MAX_OBSERVATION_CHARS]
 
     def _observe(self, run: _Run, ctx: ToolContext, call: ToolCall, key: str) -> tuple[str, str]:
@@ -160,8 +176,11 @@ class AgentAnswerer:
             run.repeats += 1
             if run.repeats >= 2:
                 run.stop = "repeated identical tool calls"
-            return (f"error: you already called {call.name} with these arguments; its result "
-                    "is above. Try different arguments or answer.", "repeated call")  # fmt: skip
+            return (
+                f"error: you already called {call.name} with these arguments; its result "
+                "is above. Try different arguments or answer.",
+                "repeated call",
+            )
         if run.tool_calls >= self.budget.max_tool_calls:
             run.stop = f"tool-call limit ({self.budget.max_tool_calls}) reached"
             return ("error: no tool calls left; answer from what you have.", "over tool limit")
@@ -175,12 +194,21 @@ class AgentAnswerer:
             return (f"error: {exc}", str(exc))
 
     def _finish(
-        self, question: str, collection: str, run: _Run, ctx: ToolContext, text: str | None,
+        self,
+        question: str,
+        collection: str,
+        run: _Run,
+        ctx: ToolContext,
+        text: str | None,
         on_token: OnToken | None,
-    ) -> Answer:  # fmt: skip
+    ) -> Answer:
         passages = {n: s.evidence for n, s in ctx.sources.items()}
-        stream = VerifiedStream(passages, on_token or _drop, threshold=self.options.threshold,
-                                action=self.options.action)  # fmt: skip
+        stream = VerifiedStream(
+            passages,
+            on_token or _drop,
+            threshold=self.options.threshold,
+            action=self.options.action,
+        )
         stream.feed(text or "")
         grounded = ground(stream.close(), ctx.sources, ())
         answer_text = grounded.text
@@ -189,25 +217,37 @@ class AgentAnswerer:
         if (grounded.abstained or text is None) and on_token is not None:
             on_token(answer_text)
         share = grounded.verified.verification.supported / max(
-            grounded.verified.verification.checked, 1)  # fmt: skip
+            grounded.verified.verification.checked, 1
+        )
         done = time.perf_counter()
         if run.stop:
             run.steps.append(TraceStep(kind="stop", name="budget", detail=run.stop))
         first = (stream.first_emit - run.started) * 1000 if stream.first_emit else 0.0
-        usage = Usage(model=self.model.name, input_tokens=run.input_tokens,
-                      output_tokens=run.output_tokens, cost_usd=run.cost,
-                      calls=sum(1 for s in run.steps if s.kind == "model"),
-                      estimated=run.estimated)  # fmt: skip
+        usage = Usage(
+            model=self.model.name,
+            input_tokens=run.input_tokens,
+            output_tokens=run.output_tokens,
+            cost_usd=run.cost,
+            calls=sum(1 for s in run.steps if s.kind == "model"),
+            estimated=run.estimated,
+        )
         return Answer(
-            question=question, text=answer_text, citations=grounded.citations,
+            question=question,
+            text=answer_text,
+            citations=grounded.citations,
             confidence=round(share if not grounded.abstained else 0.0, 4),
             abstained=grounded.abstained or text is None,
-            timings=Timings(generate_ms=(done - run.started) * 1000,
-                            total_ms=(done - run.started) * 1000, first_token_ms=first),
+            timings=Timings(
+                generate_ms=(done - run.started) * 1000,
+                total_ms=(done - run.started) * 1000,
+                first_token_ms=first,
+            ),
             index_version=self.retriever.store.index_version(collection),
-            model=f"agent:{self.model.name}", usage=(usage,),
-            verification=grounded.verified.verification, trace=tuple(run.steps),
-        )  # fmt: skip
+            model=f"agent:{self.model.name}",
+            usage=(usage,),
+            verification=grounded.verified.verification,
+            trace=tuple(run.steps),
+        )
 
 
 def _canonical(arguments: str) -> str:

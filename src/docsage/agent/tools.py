@@ -92,8 +92,9 @@ def _parse_lines(lines: str) -> tuple[int, int]:
 def _target(chunks: list[Chunk], anchor: str, lines: str) -> list[int]:
     if lines:
         start, end = _parse_lines(lines)
-        return [i for i, c in enumerate(chunks)
-                if c.lines and c.lines[0] <= end and c.lines[1] >= start]  # fmt: skip
+        return [
+            i for i, c in enumerate(chunks) if c.lines and c.lines[0] <= end and c.lines[1] >= start
+        ]
     if anchor:
         return [i for i, c in enumerate(chunks) if c.anchor == anchor]
     return [0] if chunks else []
@@ -116,8 +117,10 @@ def open_section(ctx: ToolContext, ref: str, lines: str = "", neighbours: int = 
     hits = _target(chunks, anchor, lines)
     if not hits:
         what = f"lines {lines}" if lines else f"anchor {anchor!r}"
-        raise ToolError(f"{source} has no section at {what}; sections: "
-                        + ", ".join(sorted({c.anchor for c in chunks})[:20]))  # fmt: skip
+        raise ToolError(
+            f"{source} has no section at {what}; sections: "
+            + ", ".join(sorted({c.anchor for c in chunks})[:20])
+        )
     lo, hi = max(min(hits) - neighbours, 0), min(max(hits) + neighbours, len(chunks) - 1)
     return "\n\n".join(ctx.show(c) for c in chunks[lo : hi + 1])
 
@@ -173,8 +176,11 @@ def list_sources(
         return "\n".join(sources[:limit]) + more or "No sources under that prefix."
     entries: list[str] = []
     for source in sources[:MAX_SOURCES_SCANNED]:
-        entries += [f"{c.ref}  {c.title}" for c in ctx.store.chunks(ctx.collection, source)
-                    if c.kind in API_KINDS]  # fmt: skip
+        entries += [
+            f"{c.ref}  {c.title}"
+            for c in ctx.store.chunks(ctx.collection, source)
+            if c.kind in API_KINDS
+        ]
         if len(entries) >= limit:
             break
     return "\n".join(entries[:limit]) or "No API entries under that prefix."

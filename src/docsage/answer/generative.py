@@ -70,20 +70,32 @@ def model_step(response: ChatResponse, usage: Usage) -> TraceStep:
     if response.first_token_ms:
         detail += f" ttft={response.first_token_ms:.0f}ms"
     return TraceStep(
-        kind="model", name=response.model, detail=detail, result_chars=len(response.text),
-        input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-        cost_usd=usage.cost_usd, ms=response.ms,
-    )  # fmt: skip
+        kind="model",
+        name=response.model,
+        detail=detail,
+        result_chars=len(response.text),
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cost_usd=usage.cost_usd,
+        ms=response.ms,
+    )
 
 
 def citations_for(cited: Sequence[int], sources: Mapping[int, Source]) -> tuple[Citation, ...]:
     out = []
     for number in cited:
         chunk = sources[number].chunk
-        out.append(Citation(
-            number=number, source=chunk.source, anchor=chunk.anchor, title=chunk.title,
-            lines=chunk.lines, quote=sources[number].text[:600], chunk_id=chunk.id,
-        ))  # fmt: skip
+        out.append(
+            Citation(
+                number=number,
+                source=chunk.source,
+                anchor=chunk.anchor,
+                title=chunk.title,
+                lines=chunk.lines,
+                quote=sources[number].text[:600],
+                chunk_id=chunk.id,
+            )
+        )
     return tuple(out)
 
 
@@ -106,19 +118,20 @@ def ground(verified: Verified, sources: Mapping[int, Source], hits: Sequence[Hit
     sentence cites nothing). Supported sentences next to a hedge are kept."""
     if not verified.empty:
         citations = citations_for(verified.cited, sources)
-        return Grounded(text=verified.text, citations=citations, verified=verified,
-                        abstained=False)  # fmt: skip
-    return Grounded(text=abstention(verified, hits), citations=(), verified=verified,
-                    abstained=True)  # fmt: skip
+        return Grounded(text=verified.text, citations=citations, verified=verified, abstained=False)
+    return Grounded(
+        text=abstention(verified, hits), citations=(), verified=verified, abstained=True
+    )
 
 
 def abstention(verified: Verified, hits: Sequence[Hit]) -> str:
     said = " ".join(s.sentence for s in verified.verification.sentences)
     reason = (
-        "the model found no answer in the sources" if model_abstained(said)
+        "the model found no answer in the sources"
+        if model_abstained(said)
         else f"none of the {verified.verification.checked} generated sentences is supported "
         "by the source it cites"
-    )  # fmt: skip
+    )
     lines = [f"Not found in the docs: {reason}."]
     if hits:
         lines += ["Closest sources:", *(f"  - {h.chunk.ref} ({h.chunk.title})" for h in hits[:3])]
@@ -164,15 +177,28 @@ class GenerativeAnswerer:
         return self._generate(question, result, conf, started, on_token, version)
 
     def _generate(
-        self, question: str, result: SearchResult, conf: float, started: float,
-        on_token: OnToken | None, version: int,
-    ) -> Answer:  # fmt: skip
-        prompt = pack(question, result.hits, context_window=self.model.context_window,
-                      max_tokens=self.options.max_tokens)  # fmt: skip
+        self,
+        question: str,
+        result: SearchResult,
+        conf: float,
+        started: float,
+        on_token: OnToken | None,
+        version: int,
+    ) -> Answer:
+        prompt = pack(
+            question,
+            result.hits,
+            context_window=self.model.context_window,
+            max_tokens=self.options.max_tokens,
+        )
         sources = {s.number: s for s in prompt.sources}
         passages = {n: s.evidence for n, s in sources.items()}
-        stream = VerifiedStream(passages, on_token or _drop, threshold=self.options.threshold,
-                                action=self.options.action)  # fmt: skip
+        stream = VerifiedStream(
+            passages,
+            on_token or _drop,
+            threshold=self.options.threshold,
+            action=self.options.action,
+        )
         generate_start = time.perf_counter()
         response = self.model.complete(
             ChatRequest(messages=prompt.messages, max_tokens=self.options.max_tokens),
@@ -189,32 +215,59 @@ class GenerativeAnswerer:
         )
         first = (stream.first_emit - started) * 1000 if stream.first_emit else 0.0
         return self._answer(
-            question, result, started, text=grounded.text, conf=conf * share, version=version,
-            citations=grounded.citations, abstained=grounded.abstained, usage=usage,
-            verified=grounded.verified, trace=(model_step(response, usage),),
-            generate_start=generate_start, first_token_ms=first,
-        )  # fmt: skip
+            question,
+            result,
+            started,
+            text=grounded.text,
+            conf=conf * share,
+            version=version,
+            citations=grounded.citations,
+            abstained=grounded.abstained,
+            usage=usage,
+            verified=grounded.verified,
+            trace=(model_step(response, usage),),
+            generate_start=generate_start,
+            first_token_ms=first,
+        )
 
     def _answer(
-        self, question: str, result: SearchResult, started: float, *, text: str, conf: float,
-        version: int, citations: tuple[Citation, ...] = (), abstained: bool = True,
-        usage: Usage | None = None, verified: Verified | None = None,
-        trace: tuple[TraceStep, ...] = (), generate_start: float = 0.0,
+        self,
+        question: str,
+        result: SearchResult,
+        started: float,
+        *,
+        text: str,
+        conf: float,
+        version: int,
+        citations: tuple[Citation, ...] = (),
+        abstained: bool = True,
+        usage: Usage | None = None,
+        verified: Verified | None = None,
+        trace: tuple[TraceStep, ...] = (),
+        generate_start: float = 0.0,
         first_token_ms: float = 0.0,
-    ) -> Answer:  # fmt: skip
+    ) -> Answer:
         done = time.perf_counter()
         return Answer(
-            question=question, text=text, citations=citations, confidence=round(conf, 4),
-            abstained=abstained, sources=tuple(result.hits[:5]),
+            question=question,
+            text=text,
+            citations=citations,
+            confidence=round(conf, 4),
+            abstained=abstained,
+            sources=tuple(result.hits[:5]),
             timings=Timings(
-                retrieve_ms=result.retrieve_ms, rerank_ms=result.rerank_ms,
+                retrieve_ms=result.retrieve_ms,
+                rerank_ms=result.rerank_ms,
                 generate_ms=(done - generate_start) * 1000 if generate_start else 0.0,
-                total_ms=(done - started) * 1000, first_token_ms=first_token_ms,
+                total_ms=(done - started) * 1000,
+                first_token_ms=first_token_ms,
             ),
-            index_version=version, model=self.model.name,
-            usage=(usage,) if usage else (), trace=trace,
+            index_version=version,
+            model=self.model.name,
+            usage=(usage,) if usage else (),
+            trace=trace,
             verification=verified.verification if verified else None,
-        )  # fmt: skip
+        )
 
 
 def _drop(text: str) -> None:

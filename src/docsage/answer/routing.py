@@ -31,9 +31,13 @@ class ExtractiveRoute:
         self.inner = inner
 
     def ask(
-        self, question: str, collection: str, *, path_prefix: str = "",
+        self,
+        question: str,
+        collection: str,
+        *,
+        path_prefix: str = "",
         on_token: OnToken | None = None,
-    ) -> Answer:  # fmt: skip
+    ) -> Answer:
         started = time.perf_counter()
         answer = self.inner.ask(question, collection, path_prefix=path_prefix)
         if on_token is None:
@@ -71,9 +75,13 @@ class RoutedAnswerer:
         self.min_supported = min_supported
 
     def ask(
-        self, question: str, collection: str, *, path_prefix: str = "",
+        self,
+        question: str,
+        collection: str,
+        *,
+        path_prefix: str = "",
         on_token: OnToken | None = None,
-    ) -> Answer:  # fmt: skip
+    ) -> Answer:
         steps: list[TraceStep] = []
         usage: list[Usage] = []
         streamed: list[str] = []
@@ -87,8 +95,12 @@ class RoutedAnswerer:
         for index, (name, answerer) in enumerate(self.routes):
             final_route = index == len(self.routes) - 1
             try:
-                last = answerer.ask(question, collection, path_prefix=path_prefix,
-                                    on_token=forward if on_token else None)  # fmt: skip
+                last = answerer.ask(
+                    question,
+                    collection,
+                    path_prefix=path_prefix,
+                    on_token=forward if on_token else None,
+                )
             except TransientModelError as exc:
                 steps.append(TraceStep(kind="route", name=name, error=f"fell back: {exc}"))
                 continue
@@ -102,9 +114,15 @@ class RoutedAnswerer:
         return self._fallback(question, collection, path_prefix, on_token, steps, usage, last)
 
     def _fallback(
-        self, question: str, collection: str, path_prefix: str, on_token: OnToken | None,
-        steps: list[TraceStep], usage: list[Usage], last: Answer | None,
-    ) -> Answer:  # fmt: skip
+        self,
+        question: str,
+        collection: str,
+        path_prefix: str,
+        on_token: OnToken | None,
+        steps: list[TraceStep],
+        usage: list[Usage],
+        last: Answer | None,
+    ) -> Answer:
         if self.fallback is None:
             if last is not None:
                 return replace(last, usage=tuple(usage), trace=tuple(steps))

@@ -41,8 +41,10 @@ class AnswerJSON(BaseModel):
 
 
 def instructions(schema: dict[str, object]) -> str:
-    return ("Reply with only one JSON object, no prose and no code fence, matching this JSON "
-            f"schema:\n{json.dumps(schema)}")  # fmt: skip
+    return (
+        "Reply with only one JSON object, no prose and no code fence, matching this JSON "
+        f"schema:\n{json.dumps(schema)}"
+    )
 
 
 def parse(text: str, output: type[T]) -> T:
@@ -69,28 +71,44 @@ def complete_json(
         try:
             return parse(responses[-1].text, output), responses
         except ValidationError as exc:
-            errors = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'reply'}: {e['msg']}"
-                               for e in exc.errors()[:5])  # fmt: skip
-            turn = (*turn, Message(role="assistant", content=responses[-1].text),
-                    Message(role="user", content=f"That reply is not valid: {errors}. "
-                            "Reply again with only the corrected JSON object."))  # fmt: skip
+            errors = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'reply'}: {e['msg']}" for e in exc.errors()[:5]
+            )
+            turn = (
+                *turn,
+                Message(role="assistant", content=responses[-1].text),
+                Message(
+                    role="user",
+                    content=f"That reply is not valid: {errors}. "
+                    "Reply again with only the corrected JSON object.",
+                ),
+            )
     raise ModelError(
         f"{model.name} gave no valid {output.__name__} JSON after {repairs} repair(s): {errors}"
     )
 
 
 def ask_structured(
-    answerer: GenerativeAnswerer, question: str, collection: str, *, path_prefix: str = "",
+    answerer: GenerativeAnswerer,
+    question: str,
+    collection: str,
+    *,
+    path_prefix: str = "",
     output: type[T] = AnswerJSON,  # type: ignore[assignment]
-) -> tuple[T, Answer]:  # fmt: skip
+) -> tuple[T, Answer]:
     """The verified answer as ``output`` (whose ``answer`` field is replaced by the
     verified text) and the full ``Answer`` with usage and verification."""
     options = SearchOptions(k=answerer.options.k, path_prefix=path_prefix)
     hits = answerer.retriever.search(question, collection, options).hits
-    prompt = pack(question, hits, context_window=answerer.model.context_window,
-                  max_tokens=answerer.options.max_tokens)  # fmt: skip
-    obj, responses = complete_json(answerer.model, prompt.messages, output,
-                                   max_tokens=answerer.options.max_tokens)  # fmt: skip
+    prompt = pack(
+        question,
+        hits,
+        context_window=answerer.model.context_window,
+        max_tokens=answerer.options.max_tokens,
+    )
+    obj, responses = complete_json(
+        answerer.model, prompt.messages, output, max_tokens=answerer.options.max_tokens
+    )
     sources = {s.number: s for s in prompt.sources}
     passages = {n: s.evidence for n, s in sources.items()}
     opts = answerer.options
@@ -100,14 +118,19 @@ def ask_structured(
     usages = [usage_of(r, answerer.pricer) for r in responses]
     conf = confidence(confidence_features(question, hits), answerer.calibration)
     answer = Answer(
-        question=question, text=grounded.text, citations=grounded.citations,
-        confidence=round(conf * checked.verification.supported
-                         / max(checked.verification.checked, 1), 4),
-        abstained=grounded.abstained, sources=tuple(hits[:5]), model=answerer.model.name,
-        usage=tuple(usages), verification=checked.verification,
+        question=question,
+        text=grounded.text,
+        citations=grounded.citations,
+        confidence=round(
+            conf * checked.verification.supported / max(checked.verification.checked, 1), 4
+        ),
+        abstained=grounded.abstained,
+        sources=tuple(hits[:5]),
+        model=answerer.model.name,
+        usage=tuple(usages),
+        verification=checked.verification,
         trace=tuple(model_step(r, u) for r, u in zip(responses, usages, strict=True)),
-    )  # fmt: skip
+    )
     known = type(obj).model_fields
-    updates = {"answer": grounded.text, "cited": list(checked.cited),
-               "abstain": grounded.abstained}  # fmt: skip
+    updates = {"answer": grounded.text, "cited": list(checked.cited), "abstain": grounded.abstained}
     return obj.model_copy(update={k: v for k, v in updates.items() if k in known}), answer

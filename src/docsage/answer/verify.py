@@ -81,8 +81,9 @@ def units(text: str) -> list[Unit]:
             own = numbers(code.rsplit("\n", 1)[-1])
             inherited = out[-1].cited if out and not own else own
             clean = code.rsplit("\n", 1)[0] + "\n" + _MARKERS.sub("", code.rsplit("\n", 1)[-1])
-            out.append(Unit(paragraph=index, text=clean.strip(), own=own, cited=inherited,
-                            code=True))  # fmt: skip
+            out.append(
+                Unit(paragraph=index, text=clean.strip(), own=own, cited=inherited, code=True)
+            )
             continue
         shared = numbers(paragraph)
         for sentence in split_sentences(paragraph):
@@ -95,8 +96,9 @@ def units(text: str) -> list[Unit]:
 
 def check(unit: Unit, passages: Mapping[int, str], threshold: float) -> SentenceCheck:
     unknown = [n for n in unit.cited if n not in passages]
-    support = max((sentence_support(unit.text, passages[n]) for n in unit.cited
-                   if n in passages), default=0.0)  # fmt: skip
+    support = max(
+        (sentence_support(unit.text, passages[n]) for n in unit.cited if n in passages), default=0.0
+    )
     reason = ""
     if not unit.cited:
         reason = "cites no source"
@@ -105,9 +107,12 @@ def check(unit: Unit, passages: Mapping[int, str], threshold: float) -> Sentence
     elif support < threshold:
         reason = f"support {support:.2f} < {threshold:.2f}"
     return SentenceCheck(
-        sentence=unit.text, cited=unit.cited, support=round(support, 4),
-        supported=not reason, reason=reason,
-    )  # fmt: skip
+        sentence=unit.text,
+        cited=unit.cited,
+        support=round(support, 4),
+        supported=not reason,
+        reason=reason,
+    )
 
 
 def _marker(cited: tuple[int, ...]) -> str:
@@ -147,11 +152,14 @@ def verify(
     """
     found = units(text)
     checks = [check(u, passages, threshold) for u in found]
-    kept = [(u, c.supported) for u, c in zip(found, checks, strict=True)
-            if c.supported or action == "mark"]  # fmt: skip
-    cited = tuple(dict.fromkeys(
-        n for u, c in zip(found, checks, strict=True) if c.supported for n in u.cited
-    ))  # fmt: skip
+    kept = [
+        (u, c.supported)
+        for u, c in zip(found, checks, strict=True)
+        if c.supported or action == "mark"
+    ]
+    cited = tuple(
+        dict.fromkeys(n for u, c in zip(found, checks, strict=True) if c.supported for n in u.cited)
+    )
     verification = Verification(
         method=METHOD, threshold=threshold, action=action, sentences=tuple(checks)
     )
@@ -197,15 +205,17 @@ class VerifiedStream:
             self._flush(_complete_prefix("".join(self.raw)))
 
     def close(self) -> Verified:
-        final = verify("".join(self.raw), self.passages, threshold=self.threshold,
-                       action=self.action)  # fmt: skip
+        final = verify(
+            "".join(self.raw), self.passages, threshold=self.threshold, action=self.action
+        )
         self._send(final.text)
         return final
 
     def _flush(self, text: str) -> None:
         if text:
-            self._send(verify(text, self.passages, threshold=self.threshold,
-                              action=self.action).text)  # fmt: skip
+            self._send(
+                verify(text, self.passages, threshold=self.threshold, action=self.action).text
+            )
 
     def _send(self, rendered: str) -> None:
         if not rendered.startswith(self.sent) or len(rendered) == len(self.sent):

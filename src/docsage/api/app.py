@@ -20,7 +20,7 @@ from docsage.errors import (
     NotFoundError,
     RateLimitError,
     UsageError,
-)  # fmt: skip
+)
 from docsage.service import metrics
 from docsage.service.core import Service
 from docsage.service.tracing import SpanExporter
@@ -76,9 +76,11 @@ def create_app(settings: Settings, *, span_exporter: SpanExporter | None = None)
         service.close()
 
     app = FastAPI(
-        title="docsage", version=API_VERSION, lifespan=lifespan,
+        title="docsage",
+        version=API_VERSION,
+        lifespan=lifespan,
         summary="Cited answers from a project's own docs.",
-    )  # fmt: skip
+    )
     app.state.service = service
     app.include_router(routes.router)
     app.include_router(chat.router)

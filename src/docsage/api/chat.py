@@ -139,12 +139,24 @@ def closing_events(answer: AskResponse, base: dict[str, object], sent: str) -> I
         yield _event(_chunk(base, {"content": rest[start : start + 80]}, None))
     last = _chunk(base, {}, "stop") | {
         "citations": [c.model_dump() for c in answer.citations],
-        "usage": {"prompt_tokens": answer.usage.input_tokens,
-                  "completion_tokens": answer.usage.output_tokens,
-                  "total_tokens": answer.usage.input_tokens + answer.usage.output_tokens},
-        "docsage": answer.model_dump(include={"id", "model", "abstained", "confidence",
-                                              "timings", "routes", "verification", "trace"}),
-    }  # fmt: skip
+        "usage": {
+            "prompt_tokens": answer.usage.input_tokens,
+            "completion_tokens": answer.usage.output_tokens,
+            "total_tokens": answer.usage.input_tokens + answer.usage.output_tokens,
+        },
+        "docsage": answer.model_dump(
+            include={
+                "id",
+                "model",
+                "abstained",
+                "confidence",
+                "timings",
+                "routes",
+                "verification",
+                "trace",
+            }
+        ),
+    }
     yield _event(last)
     yield "data: [DONE]\n\n"
 
@@ -155,8 +167,11 @@ async def stream_answer(
     """Server-sent events as the answer is generated: verified text goes out as soon as the
     answerer releases it (see ``docsage.answer.verify.VerifiedStream``)."""
     send, receive = anyio.create_memory_object_stream[str](max_buffer_size=1000)
-    base: dict[str, object] = {"id": "chatcmpl-pending", "created": int(time.time()),
-                               "model": body.model}  # fmt: skip
+    base: dict[str, object] = {
+        "id": "chatcmpl-pending",
+        "created": int(time.time()),
+        "model": body.model,
+    }
     yield _event(_chunk(base, {"role": "assistant", "content": ""}, None))
     done: list[AskOutcome] = []
 
@@ -206,13 +221,24 @@ async def chat_completions(
     answer = ask_response(out, question, include_sources=True)
     usage = answer.usage
     return ChatResponse(
-        id=f"chatcmpl-{answer.id}", created=int(time.time()), model=body.model,
-        choices=[ChatChoice(index=0, message={"role": "assistant", "content": content_of(answer)},
-                            finish_reason="stop")],
-        usage=ChatUsage(prompt_tokens=usage.input_tokens, completion_tokens=usage.output_tokens,
-                        total_tokens=usage.input_tokens + usage.output_tokens),
-        citations=answer.citations, docsage=answer,
-    )  # fmt: skip
+        id=f"chatcmpl-{answer.id}",
+        created=int(time.time()),
+        model=body.model,
+        choices=[
+            ChatChoice(
+                index=0,
+                message={"role": "assistant", "content": content_of(answer)},
+                finish_reason="stop",
+            )
+        ],
+        usage=ChatUsage(
+            prompt_tokens=usage.input_tokens,
+            completion_tokens=usage.output_tokens,
+            total_tokens=usage.input_tokens + usage.output_tokens,
+        ),
+        citations=answer.citations,
+        docsage=answer,
+    )
 
 
 @router.get("/models", response_model=ModelsResponse)

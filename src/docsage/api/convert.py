@@ -16,7 +16,7 @@ from docsage.api.models import (
     TraceStepOut,
     UsageOut,
     VerificationOut,
-)  # fmt: skip
+)
 from docsage.service.core import AskOutcome
 from docsage.types import Answer, Citation, Hit
 
@@ -24,17 +24,27 @@ from docsage.types import Answer, Citation, Hit
 def hit_out(hit: Hit, max_text: int = 2000) -> HitOut:
     c = hit.chunk
     return HitOut(
-        ref=c.ref, source=c.source, anchor=c.anchor, title=c.title, kind=c.kind,
-        score=round(hit.score, 6), lines=list(c.lines) if c.lines else None,
+        ref=c.ref,
+        source=c.source,
+        anchor=c.anchor,
+        title=c.title,
+        kind=c.kind,
+        score=round(hit.score, 6),
+        lines=list(c.lines) if c.lines else None,
         text=c.text[:max_text],
-    )  # fmt: skip
+    )
 
 
 def citation_out(c: Citation) -> CitationOut:
     return CitationOut(
-        number=c.number, ref=c.ref, source=c.source, anchor=c.anchor, title=c.title,
-        lines=list(c.lines) if c.lines else None, quote=c.quote,
-    )  # fmt: skip
+        number=c.number,
+        ref=c.ref,
+        source=c.source,
+        anchor=c.anchor,
+        title=c.title,
+        lines=list(c.lines) if c.lines else None,
+        quote=c.quote,
+    )
 
 
 def ask_response(out: AskOutcome, question: str, include_sources: bool) -> AskResponse:
@@ -46,26 +56,38 @@ def ask_response(out: AskOutcome, question: str, include_sources: bool) -> AskRe
         retrieve, rerank = (result.retrieve_ms, result.rerank_ms) if result else (0.0, 0.0)
         timings = TimingsOut(retrieve_ms=retrieve, rerank_ms=rerank, total_ms=retrieve + rerank)
     return AskResponse(
-        id=out.id, collection=out.collection, question=question,
+        id=out.id,
+        collection=out.collection,
+        question=question,
         answer=answer.text if answer else None,
         abstained=answer.abstained if answer else False,
         confidence=answer.confidence if answer else 0.0,
         citations=[citation_out(c) for c in answer.citations] if answer else [],
         sources=[hit_out(h, 500) for h in hits] if include_sources else [],
-        timings=timings, usage=UsageOut(**asdict(out.usage)), cache_hit=out.cache_hit,
-        degraded=out.degraded, degraded_reason=out.degraded_reason,
+        timings=timings,
+        usage=UsageOut(**asdict(out.usage)),
+        cache_hit=out.cache_hit,
+        degraded=out.degraded,
+        degraded_reason=out.degraded_reason,
         index_version=answer.index_version if answer else 0,
         **(_generative(answer) if answer else {}),
-    )  # fmt: skip
+    )
 
 
 def _generative(answer: Answer) -> dict[str, Any]:
     check = answer.verification
-    verification = None if check is None else VerificationOut(
-        method=check.method, threshold=check.threshold, action=check.action,
-        checked=check.checked, supported=check.supported,
-        sentences=[SentenceCheckOut(**asdict(s)) for s in check.sentences],
-    )  # fmt: skip
+    verification = (
+        None
+        if check is None
+        else VerificationOut(
+            method=check.method,
+            threshold=check.threshold,
+            action=check.action,
+            checked=check.checked,
+            supported=check.supported,
+            sentences=[SentenceCheckOut(**asdict(s)) for s in check.sentences],
+        )
+    )
     return {
         "model": answer.model,
         "routes": [RouteUsageOut(**asdict(u)) for u in answer.usage],
@@ -78,9 +100,17 @@ def search_response(out: AskOutcome, query: str) -> SearchResponse:
     result = out.search
     assert result is not None
     return SearchResponse(
-        id=out.id, collection=out.collection, query=query,
-        hits=[hit_out(h) for h in result.hits], dense=result.dense_available,
-        timings=TimingsOut(retrieve_ms=result.retrieve_ms, rerank_ms=result.rerank_ms,
-                           total_ms=result.retrieve_ms + result.rerank_ms),
-        cache_hit=out.cache_hit, degraded=out.degraded, degraded_reason=out.degraded_reason,
-    )  # fmt: skip
+        id=out.id,
+        collection=out.collection,
+        query=query,
+        hits=[hit_out(h) for h in result.hits],
+        dense=result.dense_available,
+        timings=TimingsOut(
+            retrieve_ms=result.retrieve_ms,
+            rerank_ms=result.rerank_ms,
+            total_ms=result.retrieve_ms + result.rerank_ms,
+        ),
+        cache_hit=out.cache_hit,
+        degraded=out.degraded,
+        degraded_reason=out.degraded_reason,
+    )

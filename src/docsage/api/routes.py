@@ -21,7 +21,7 @@ from docsage.api.models import (
     JobOut,
     SearchRequest,
     SearchResponse,
-)  # fmt: skip
+)
 from docsage.service.jobs import Job
 
 _ERRORS: dict[int | str, dict[str, object]] = {
@@ -37,9 +37,10 @@ async def ask(body: AskRequest, svc: ServiceDep, who: Caller) -> AskResponse:
     options = body.options
     out = await run(
         svc,
-        lambda: svc.ask(who, body.question, body.collection, options.path_prefix,
-                        agent=options.agent),
-    )  # fmt: skip
+        lambda: svc.ask(
+            who, body.question, body.collection, options.path_prefix, agent=options.agent
+        ),
+    )
     return ask_response(out, body.question, body.options.include_sources)
 
 
@@ -78,10 +79,15 @@ async def feedback(body: FeedbackRequest, svc: ServiceDep, who: Caller) -> Feedb
 
 def _job_out(job: Job) -> JobOut:
     return JobOut(
-        id=job.id, collection=job.collection, state=job.state, progress=job.progress,
-        result=job.result, error=job.error, created_at=job.created_at,
+        id=job.id,
+        collection=job.collection,
+        state=job.state,
+        progress=job.progress,
+        result=job.result,
+        error=job.error,
+        created_at=job.created_at,
         updated_at=job.updated_at,
-    )  # fmt: skip
+    )
 
 
 @router.post("/ingest", response_model=JobOut, status_code=202)

@@ -137,8 +137,10 @@ def _baseline(ds: Docsage, ref: str | None, ids: list[str]) -> tuple[str, int, l
     with SQLiteRunStore(ds.settings.index_path) as runs:
         base = load_records(ref, runs)
     if not {str(r["id"]) for r in base[2]} & set(ids):
-        raise UsageError(f"baseline {base[0]} shares no case id with this dataset; pick a run "
-                         "of the same dataset (docsage eval list)")  # fmt: skip
+        raise UsageError(
+            f"baseline {base[0]} shares no case id with this dataset; pick a run "
+            "of the same dataset (docsage eval list)"
+        )
     return base
 
 
@@ -184,8 +186,10 @@ def run_command(
     """Run DATASET through search and ask, score it, store the run, apply the gate."""
     chosen = _check_mode(mode)
     if not dataset.exists() and str(dataset) in _COMMANDS:
-        raise UsageError(f"{dataset!s} is a command: put it first, e.g. docsage eval {dataset!s} "
-                         "--home DIR (options before it are read as `run` options)")  # fmt: skip
+        raise UsageError(
+            f"{dataset!s} is a command: put it first, e.g. docsage eval {dataset!s} "
+            "--home DIR (options before it are read as `run` options)"
+        )
     cases = load_dataset(dataset)
     thresholds = gate.parse_thresholds(fail_under or [], spec_table(k))
     with _open(home) as ds:
@@ -194,8 +198,16 @@ def run_command(
         name = collection or ds.settings.collection
         base = _baseline(ds, baseline, [c.id for c in cases])
         with render.progress_bars(not quiet) as progress:
-            run = run_eval(ds, cases, collection=name, k=k, mode=chosen, candidates=candidates,
-                           progress=progress, judge=_judge(ds, judge))  # fmt: skip
+            run = run_eval(
+                ds,
+                cases,
+                collection=name,
+                k=k,
+                mode=chosen,
+                candidates=candidates,
+                progress=progress,
+                judge=_judge(ds, judge),
+            )
         summary, per_case, folder, markdown = _record_run(ds, run, dataset, out)
     typer.echo(markdown)
     failures = _gate(summary, per_case, thresholds, base)

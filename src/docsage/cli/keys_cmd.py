@@ -40,9 +40,14 @@ def create(
 ) -> None:
     """Create a key and print its secret (shown once, never stored)."""
     given = {
-        "rpm": rpm, "tpm": tpm, "requests_day": requests_day, "tokens_day": tokens_day,
-        "tokens_month": tokens_month, "usd_day": usd_day, "usd_month": usd_month,
-    }  # fmt: skip
+        "rpm": rpm,
+        "tpm": tpm,
+        "requests_day": requests_day,
+        "tokens_day": tokens_day,
+        "tokens_month": tokens_month,
+        "usd_day": usd_day,
+        "usd_month": usd_month,
+    }
     limits = check_overrides({k: v for k, v in given.items() if v is not None})
     with _store(home) as store:
         key, secret = store.create(name, parse_list(scopes), parse_list(collections), limits)

@@ -135,8 +135,14 @@ def ask(
     """Answer from the docs with numbered citations, or say the docs don't cover it."""
     on_token = render.stream_printer() if stream and not as_json else None
     with _open(home) as ds:
-        answer = ds.ask(question, collection=collection, path_prefix=path, model=model,
-                        agent=agent, on_token=on_token)  # fmt: skip
+        answer = ds.ask(
+            question,
+            collection=collection,
+            path_prefix=path,
+            model=model,
+            agent=agent,
+            on_token=on_token,
+        )
     if as_json:
         typer.echo(render.answer_json(answer))
         return

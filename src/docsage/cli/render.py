@@ -48,10 +48,16 @@ def progress_bars(enabled: bool) -> Iterator[ProgressFn]:
         yield lambda stage, done, total: None
         return
     bars = Progress(
-        TextColumn("{task.description:<11}"), BarColumn(), MofNCompleteColumn(),
-        _RateColumn(), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-        console=err_console, transient=False,
-    )  # fmt: skip
+        TextColumn("{task.description:<11}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=False,
+    )
     tasks: dict[str, TaskID] = {}
 
     def update(stage: str, done: int, total: int) -> None:
@@ -66,11 +72,18 @@ def progress_bars(enabled: bool) -> Iterator[ProgressFn]:
 def hit_json(hit: Hit) -> dict[str, Any]:
     chunk = hit.chunk
     return {
-        "ref": chunk.ref, "source": chunk.source, "anchor": chunk.anchor, "title": chunk.title,
-        "heading_path": list(chunk.heading_path), "kind": chunk.kind,
-        "score": round(hit.score, 6), "lines": list(chunk.lines) if chunk.lines else None,
-        "lexical_rank": hit.lexical_rank, "dense_rank": hit.dense_rank, "text": chunk.text,
-    }  # fmt: skip
+        "ref": chunk.ref,
+        "source": chunk.source,
+        "anchor": chunk.anchor,
+        "title": chunk.title,
+        "heading_path": list(chunk.heading_path),
+        "kind": chunk.kind,
+        "score": round(hit.score, 6),
+        "lines": list(chunk.lines) if chunk.lines else None,
+        "lexical_rank": hit.lexical_rank,
+        "dense_rank": hit.dense_rank,
+        "text": chunk.text,
+    }
 
 
 def search_json(query: str, result: SearchResult) -> str:

@@ -41,10 +41,15 @@ def serve(
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="docsage-metrics-")
     config = uvicorn.Config(
-        "docsage.api.server:app", factory=True, host=host, port=port, workers=workers,
-        timeout_graceful_shutdown=settings.shutdown_grace_s, log_level=log_level,
+        "docsage.api.server:app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        timeout_graceful_shutdown=settings.shutdown_grace_s,
+        log_level=log_level,
         access_log=False,
-    )  # fmt: skip
+    )
     if workers == 1:
         uvicorn.Server(config).run()
         return

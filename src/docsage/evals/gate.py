@@ -110,12 +110,17 @@ def compare(
         diff, low, high = paired_bootstrap_diff(a, b)
         rows.append(
             Comparison(
-                metric=spec.name, n=len(a), baseline=sum(a) / len(a), candidate=sum(b) / len(b),
-                diff=diff, low=low, high=high,
+                metric=spec.name,
+                n=len(a),
+                baseline=sum(a) / len(a),
+                candidate=sum(b) / len(b),
+                diff=diff,
+                low=low,
+                high=high,
                 regression=is_regression(a, b, higher_is_better=spec.higher_is_better),
                 higher_is_better=spec.higher_is_better,
             )
-        )  # fmt: skip
+        )
     return rows
 
 

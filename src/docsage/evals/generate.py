@@ -34,9 +34,13 @@ ABSENT_TEMPLATES = ("What does `{name}` return?", "How do I call `{name}`?")
 _VERBS = ("export", "sync", "merge", "stream", "archive", "rebalance", "snapshot", "migrate")
 _NOUNS = ("parquet", "shards", "webhooks", "replicas", "metrics", "tenants", "quota", "graph")
 _FALLBACK_TOPICS = (
-    "Kubernetes operator deployment", "GraphQL subscriptions", "SAML single sign-on",
-    "GPU memory pooling", "Bluetooth pairing", "blockchain anchoring",
-)  # fmt: skip
+    "Kubernetes operator deployment",
+    "GraphQL subscriptions",
+    "SAML single sign-on",
+    "GPU memory pooling",
+    "Bluetooth pairing",
+    "blockchain anchoring",
+)
 _WORD = re.compile(r"[a-z0-9_]+")
 
 
@@ -120,13 +124,21 @@ def generate_cases(
     n_absent = round(n * unanswerable_share)
     picked = rng.sample(targets, min(n - n_absent, len(targets)))
     cases = [
-        EvalCase(id=f"syn-{i:04d}", question=_question(t, rng), gold_sources=(t.ref,),
-                 tags=("synthetic", t.kind))
+        EvalCase(
+            id=f"syn-{i:04d}",
+            question=_question(t, rng),
+            gold_sources=(t.ref,),
+            tags=("synthetic", t.kind),
+        )
         for i, t in enumerate(picked, 1)
-    ]  # fmt: skip
+    ]
     for question in _unanswerable(chunks, n_absent, rng):
         cases.append(
-            EvalCase(id=f"syn-{len(cases) + 1:04d}", question=question, answerable=False,
-                     tags=("synthetic", "unanswerable"))
-        )  # fmt: skip
+            EvalCase(
+                id=f"syn-{len(cases) + 1:04d}",
+                question=question,
+                answerable=False,
+                tags=("synthetic", "unanswerable"),
+            )
+        )
     return cases

@@ -117,9 +117,19 @@ class SQLiteRunStore(SQLiteDatabase):
         with self._write() as conn:
             conn.execute(
                 f"INSERT INTO eval_runs ({_RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, run.started_at, run.collection, dataset, run.k, run.mode,
-                 run.index_version, len(run.cases), errors, json.dumps(summary)),
-            )  # fmt: skip
+                (
+                    run_id,
+                    run.started_at,
+                    run.collection,
+                    dataset,
+                    run.k,
+                    run.mode,
+                    run.index_version,
+                    len(run.cases),
+                    errors,
+                    json.dumps(summary),
+                ),
+            )
             conn.executemany(
                 "INSERT INTO eval_results (run_id, ordinal, case_id, record) VALUES (?, ?, ?, ?)",
                 [(run_id, i, r["id"], json.dumps(r)) for i, r in enumerate(records)],

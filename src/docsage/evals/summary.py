@@ -265,9 +265,13 @@ def summarize(run: EvalRun, per_case: dict[str, dict[str, float]] | None = None)
     errors = [r for r in run.results if r.error is not None]
     return Summary(
         run={
-            "collection": run.collection, "k": run.k, "mode": run.mode,
-            "candidates": run.candidates, "index_version": run.index_version,
-            "seconds": round(run.seconds, 3), **run.config,
+            "collection": run.collection,
+            "k": run.k,
+            "mode": run.mode,
+            "candidates": run.candidates,
+            "index_version": run.index_version,
+            "seconds": round(run.seconds, 3),
+            **run.config,
         },
         counts={
             "cases": len(run.cases),
@@ -279,15 +283,20 @@ def summarize(run: EvalRun, per_case: dict[str, dict[str, float]] | None = None)
         metrics=metric_table(run, per_case),
         tags=tag_breakdown(run.cases, per_case),
         errors=[{"id": r.id, "error": r.error} for r in errors],
-    )  # fmt: skip
+    )
 
 
 # -- Markdown ----------------------------------------------------------------------------------
 
 HEADLINE_TAG_METRICS = (
-    "anchor.hit@{k}", "anchor.mrr@10", "page.recall@{k}", "citation.recall",
-    "abstention.recall", "abstention.false_rate", "errors.rate",
-)  # fmt: skip
+    "anchor.hit@{k}",
+    "anchor.mrr@10",
+    "page.recall@{k}",
+    "citation.recall",
+    "abstention.recall",
+    "abstention.false_rate",
+    "errors.rate",
+)
 
 
 def _num(value: object) -> str:

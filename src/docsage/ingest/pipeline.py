@@ -130,9 +130,13 @@ def ingest_folder(
     embedded, missing = (0, 0)
     if embedder is not None:
         embedded, missing = embed_missing(
-            store, embedder, collection, batch=options.embed_batch,
-            seconds=options.embed_seconds, progress=progress,
-        )  # fmt: skip
+            store,
+            embedder,
+            collection,
+            batch=options.embed_batch,
+            seconds=options.embed_seconds,
+            progress=progress,
+        )
     return IngestReport(
         collection=collection,
         files_seen=len(files) + len(skipped),

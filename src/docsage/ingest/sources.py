@@ -20,12 +20,32 @@ import pathspec
 from docsage.types import SkippedFile
 
 DEFAULT_IGNORES: tuple[str, ...] = (
-    ".git/", ".hg/", ".svn/", ".venv/", "venv/", "node_modules/", "__pycache__/",
-    ".tox/", ".nox/", ".mypy_cache/", ".pytest_cache/", ".ruff_cache/", "*.egg-info/",
-    "_static/", "_images/", "_downloads/", "_sources/", ".doctrees/", ".buildinfo",
-    "genindex*.html", "search.html", "py-modindex.html", "searchindex.js", "objects.inv",
+    ".git/",
+    ".hg/",
+    ".svn/",
+    ".venv/",
+    "venv/",
+    "node_modules/",
+    "__pycache__/",
+    ".tox/",
+    ".nox/",
+    ".mypy_cache/",
+    ".pytest_cache/",
+    ".ruff_cache/",
+    "*.egg-info/",
+    "_static/",
+    "_images/",
+    "_downloads/",
+    "_sources/",
+    ".doctrees/",
+    ".buildinfo",
+    "genindex*.html",
+    "search.html",
+    "py-modindex.html",
+    "searchindex.js",
+    "objects.inv",
     ".docsage/",
-)  # fmt: skip
+)
 IGNORE_FILES = (".gitignore", ".docsageignore")
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 

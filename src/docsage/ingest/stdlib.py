@@ -28,12 +28,43 @@ from types import ModuleType
 # Builtins first: len/sorted/open and the methods of str, list and dict are what most
 # questions are about. The rest is tuned so the whole corpus embeds in about a minute.
 DEFAULT_MODULES: tuple[str, ...] = (
-    "builtins", "os", "os.path", "sys", "re", "json", "collections", "itertools",
-    "functools", "pathlib", "datetime", "subprocess", "shutil", "logging", "argparse", "csv",
-    "math", "random", "string", "typing", "dataclasses", "contextlib", "hashlib", "tempfile",
-    "urllib.parse", "time", "heapq", "bisect", "textwrap", "sqlite3", "zipfile", "glob",
-    "enum", "copy", "base64", "uuid",
-)  # fmt: skip
+    "builtins",
+    "os",
+    "os.path",
+    "sys",
+    "re",
+    "json",
+    "collections",
+    "itertools",
+    "functools",
+    "pathlib",
+    "datetime",
+    "subprocess",
+    "shutil",
+    "logging",
+    "argparse",
+    "csv",
+    "math",
+    "random",
+    "string",
+    "typing",
+    "dataclasses",
+    "contextlib",
+    "hashlib",
+    "tempfile",
+    "urllib.parse",
+    "time",
+    "heapq",
+    "bisect",
+    "textwrap",
+    "sqlite3",
+    "zipfile",
+    "glob",
+    "enum",
+    "copy",
+    "base64",
+    "uuid",
+)
 
 # Modules whose members are implemented in another public-looking module (``os.stat`` lives
 # in ``posix``); such members belong here rather than being skipped as re-exports.
@@ -171,9 +202,12 @@ def _entry(qualname: str, obj: object, module: str) -> _Entry:
     )
     kind = "exception" if issubclass(obj, BaseException) else "class"
     return _Entry(
-        name=qualname, kind=kind, signature=_signature(obj, short), doc=_doc(obj),
+        name=qualname,
+        kind=kind,
+        signature=_signature(obj, short),
+        doc=_doc(obj),
         members=members,
-    )  # fmt: skip
+    )
 
 
 def _methods(cls: type) -> Iterator[tuple[str, object]]:

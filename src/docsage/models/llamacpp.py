@@ -40,9 +40,11 @@ class LlamaCppChatModel:
             except ImportError as exc:
                 raise missing_extra("llama-cpp-python", INSTALL) from exc
             self._llama = Llama(
-                model_path=self.path, n_ctx=self.context_window, n_threads=self.threads,
+                model_path=self.path,
+                n_ctx=self.context_window,
+                n_threads=self.threads,
                 verbose=False,
-            )  # fmt: skip
+            )
         return self._llama
 
     def _kwargs(self, request: ChatRequest, stream: bool) -> dict[str, Any]:

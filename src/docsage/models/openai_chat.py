@@ -140,10 +140,16 @@ class OpenAIChatModel:
             body["stream_options"] = {"include_usage": True}
         if request.tools:
             body["tools"] = [
-                {"type": "function", "function": {"name": t.name, "description": t.description,
-                                                  "parameters": t.parameters}}
+                {
+                    "type": "function",
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": t.parameters,
+                    },
+                }
                 for t in request.tools
-            ]  # fmt: skip
+            ]
         fmt = response_format(request.json_schema, self.json_mode) if request.json_schema else None
         if fmt is not None:
             body["response_format"] = fmt

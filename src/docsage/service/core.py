@@ -28,7 +28,7 @@ from docsage.service.limits import (
     month_start,
     over_budget,
     retry_after,
-)  # fmt: skip
+)
 from docsage.service.pricing import load_prices
 from docsage.service.requestlog import RequestLog, RequestRecord
 from docsage.service.tracing import SpanExporter, generation_span, make_tracer, stage_spans
@@ -168,17 +168,29 @@ class Service:
             raise
         hit = self._retrieval_hit()
         out = AskOutcome(
-            id=request_id, collection=name, answer=None, search=result,
-            usage=Usage(model=EXTRACTIVE), cache_hit=hit,
-            degraded=self.settings.over_budget if degraded else None, degraded_reason=degraded,
-        )  # fmt: skip
+            id=request_id,
+            collection=name,
+            answer=None,
+            search=result,
+            usage=Usage(model=EXTRACTIVE),
+            cache_hit=hit,
+            degraded=self.settings.over_budget if degraded else None,
+            degraded_reason=degraded,
+        )
         self._record(who, "search", query, out)
         return out
 
     def ask(
-        self, who: Principal, question: str, collection: str | None, path: str, route: str = "ask",
-        *, agent: bool = False, on_token: OnToken | None = None,
-    ) -> AskOutcome:  # fmt: skip
+        self,
+        who: Principal,
+        question: str,
+        collection: str | None,
+        path: str,
+        route: str = "ask",
+        *,
+        agent: bool = False,
+        on_token: OnToken | None = None,
+    ) -> AskOutcome:
         """Answer (streaming verified text to ``on_token`` if given); ``agent`` lets the
         configured chat model use tools."""
         self.require(who, "ask")
@@ -187,8 +199,9 @@ class Service:
         reason = self.admit(who, request_id, route)
         mode = self.settings.over_budget if reason else None
         try:
-            out = self._answer(request_id, name, question, path, mode, reason,
-                               _Ask(agent=agent, on_token=on_token))  # fmt: skip
+            out = self._answer(
+                request_id, name, question, path, mode, reason, _Ask(agent=agent, on_token=on_token)
+            )
         except BaseException as exc:
             self._log_failure(request_id, who, route, name, exc)
             raise
@@ -196,23 +209,40 @@ class Service:
         return out
 
     def _answer(
-        self, request_id: str, name: str, question: str, path: str, mode: str | None,
-        reason: str | None, how: _Ask,
-    ) -> AskOutcome:  # fmt: skip
+        self,
+        request_id: str,
+        name: str,
+        question: str,
+        path: str,
+        mode: str | None,
+        reason: str | None,
+        how: _Ask,
+    ) -> AskOutcome:
         usage = Usage(model=EXTRACTIVE, cost_usd=self.prices.cost(EXTRACTIVE, 0, 0))
         base: dict[str, object] = {"id": request_id, "collection": name, "usage": usage}
         if mode == "search-only":
             result = self.ds.search(question, collection=name, k=8, path_prefix=path)
             hit = self._retrieval_hit()
-            return AskOutcome(**base, answer=None, search=result, cache_hit=hit,  # type: ignore[arg-type]
-                              degraded=mode, degraded_reason=reason)  # fmt: skip
+            return AskOutcome(
+                **base,
+                answer=None,
+                search=result,
+                cache_hit=hit,  # type: ignore[arg-type]
+                degraded=mode,
+                degraded_reason=reason,
+            )
         model = EXTRACTIVE if mode == "extractive" else None
-        key = (normalise(question), name, self.ds.store.index_version(name), path, model,
-               how.agent)  # fmt: skip
+        key = (normalise(question), name, self.ds.store.index_version(name), path, model, how.agent)
         cached = self.answers.get(key)
         metrics.CACHE.labels("answer", "hit" if cached else "miss").inc()
-        answer = cached or self.ds.ask(question, collection=name, path_prefix=path, model=model,
-                                       agent=how.agent, on_token=how.on_token)  # fmt: skip
+        answer = cached or self.ds.ask(
+            question,
+            collection=name,
+            path_prefix=path,
+            model=model,
+            agent=how.agent,
+            on_token=how.on_token,
+        )
         if cached is not None:
             metrics.CACHE_SAVED.labels("answer").inc(cached.timings.total_ms / 1000)
             if how.on_token is not None:
@@ -220,8 +250,14 @@ class Service:
         else:
             self.answers.put(key, answer)
         base["usage"] = usage_of(answer) if cached is None else Usage(model=answer.model)
-        return AskOutcome(**base, answer=answer, search=None, cache_hit=cached is not None,  # type: ignore[arg-type]
-                          degraded=mode, degraded_reason=reason)  # fmt: skip
+        return AskOutcome(
+            **base,
+            answer=answer,
+            search=None,
+            cache_hit=cached is not None,  # type: ignore[arg-type]
+            degraded=mode,
+            degraded_reason=reason,
+        )
 
     def _retrieval_hit(self) -> bool:
         retriever = self.ds.retriever
@@ -236,23 +272,37 @@ class Service:
     ) -> None:
         status = 400 if isinstance(exc, UsageError) else 500
         self.log.submit(
-            RequestRecord(id=request_id, created_at=time.time(), key_id=who.key_id, route=route,
-                          status=status, collection=name)
-        )  # fmt: skip
+            RequestRecord(
+                id=request_id,
+                created_at=time.time(),
+                key_id=who.key_id,
+                route=route,
+                status=status,
+                collection=name,
+            )
+        )
 
     def _record(self, who: Principal, route: str, question: str, out: AskOutcome) -> None:
         answer = out.answer
         record = RequestRecord(
-            id=out.id, created_at=time.time(), key_id=who.key_id, route=route, status=200,
-            collection=out.collection, **_stage_ms(out),
+            id=out.id,
+            created_at=time.time(),
+            key_id=who.key_id,
+            route=route,
+            status=200,
+            collection=out.collection,
+            **_stage_ms(out),
             **(_content(question, answer) if self.settings.capture_content else {}),
             abstained=answer.abstained if answer else None,
             confidence=answer.confidence if answer else None,
-            model=out.usage.model if answer else None, input_tokens=out.usage.input_tokens,
-            output_tokens=out.usage.output_tokens, cost_usd=out.usage.cost_usd,
-            cache_hit=out.cache_hit, degraded=out.degraded,
+            model=out.usage.model if answer else None,
+            input_tokens=out.usage.input_tokens,
+            output_tokens=out.usage.output_tokens,
+            cost_usd=out.usage.cost_usd,
+            cache_hit=out.cache_hit,
+            degraded=out.degraded,
             index_version=answer.index_version if answer else None,
-        )  # fmt: skip
+        )
         self.log.submit(record)
         self._observe(record, answer)
 
@@ -268,14 +318,26 @@ class Service:
             metrics.COST.labels(used.model).inc(used.cost_usd)
         started = time.time_ns() - int(record.total_ms * 1e6)
         with self.tracer.start_as_current_span("docsage.ask", start_time=started) as span:
-            span.set_attributes({"docsage.collection": record.collection or "",
-                                 "docsage.cache_hit": record.cache_hit,
-                                 "docsage.abstained": answer.abstained})  # fmt: skip
-            stage_spans(self.tracer, started, [("retrieval", record.retrieve_ms),
-                                               ("rerank", record.rerank_ms)])  # fmt: skip
+            span.set_attributes(
+                {
+                    "docsage.collection": record.collection or "",
+                    "docsage.cache_hit": record.cache_hit,
+                    "docsage.abstained": answer.abstained,
+                }
+            )
+            stage_spans(
+                self.tracer,
+                started,
+                [("retrieval", record.retrieve_ms), ("rerank", record.rerank_ms)],
+            )
             gen_start = started + int((record.retrieve_ms + record.rerank_ms) * 1e6)
-            generation_span(self.tracer, gen_start, record.generate_ms, record.model or EXTRACTIVE,
-                            (record.input_tokens, record.output_tokens))  # fmt: skip
+            generation_span(
+                self.tracer,
+                gen_start,
+                record.generate_ms,
+                record.model or EXTRACTIVE,
+                (record.input_tokens, record.output_tokens),
+            )
 
     # -- feedback and jobs --------------------------------------------------------------
 
@@ -354,8 +416,12 @@ class _Content(TypedDict, total=False):
 def _stage_ms(out: AskOutcome) -> _StageMs:
     if out.answer is not None:
         t = out.answer.timings
-        return {"retrieve_ms": t.retrieve_ms, "rerank_ms": t.rerank_ms,
-                "generate_ms": t.generate_ms, "total_ms": t.total_ms}  # fmt: skip
+        return {
+            "retrieve_ms": t.retrieve_ms,
+            "rerank_ms": t.rerank_ms,
+            "generate_ms": t.generate_ms,
+            "total_ms": t.total_ms,
+        }
     r = out.search
     retrieve, rerank = (r.retrieve_ms, r.rerank_ms) if r else (0.0, 0.0)
     return {"retrieve_ms": retrieve, "rerank_ms": rerank, "total_ms": retrieve + rerank}

@@ -44,17 +44,33 @@ _UPSERT = f"INSERT OR REPLACE INTO jobs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?
 
 def _row_to_job(row: Sequence[Any]) -> Job:
     return Job(
-        id=str(row[0]), key_id=row[1], collection=str(row[2]), path=str(row[3]),
-        state=row[4], progress=json.loads(row[5]),
-        result=None if row[6] is None else json.loads(row[6]), error=row[7],
-        created_at=float(row[8]), updated_at=float(row[9]),
-    )  # fmt: skip
+        id=str(row[0]),
+        key_id=row[1],
+        collection=str(row[2]),
+        path=str(row[3]),
+        state=row[4],
+        progress=json.loads(row[5]),
+        result=None if row[6] is None else json.loads(row[6]),
+        error=row[7],
+        created_at=float(row[8]),
+        updated_at=float(row[9]),
+    )
 
 
 def _params(job: Job) -> tuple[object, ...]:
     result = None if job.result is None else json.dumps(job.result)
-    return (job.id, job.key_id, job.collection, job.path, job.state, json.dumps(job.progress),
-            result, job.error, job.created_at, job.updated_at)  # fmt: skip
+    return (
+        job.id,
+        job.key_id,
+        job.collection,
+        job.path,
+        job.state,
+        json.dumps(job.progress),
+        result,
+        job.error,
+        job.created_at,
+        job.updated_at,
+    )
 
 
 class JobRunner(SideStore):
@@ -77,9 +93,13 @@ class JobRunner(SideStore):
     def start(self, key_id: str | None, collection: str, root: Path) -> Job:
         now = time.time()
         job = Job(
-            id="job_" + secrets.token_hex(8), key_id=key_id, collection=collection,
-            path=str(root), created_at=now, updated_at=now,
-        )  # fmt: skip
+            id="job_" + secrets.token_hex(8),
+            key_id=key_id,
+            collection=collection,
+            path=str(root),
+            created_at=now,
+            updated_at=now,
+        )
         self._save(job)
         thread = threading.Thread(target=self._run, args=(job,), name=job.id, daemon=True)
         thread.start()
@@ -92,9 +112,10 @@ class JobRunner(SideStore):
 
         def progress(stage: str, done: int, total: int) -> None:
             current[0] = replace(
-                current[0], progress={**current[0].progress, stage: [done, total]},
+                current[0],
+                progress={**current[0].progress, stage: [done, total]},
                 updated_at=time.time(),
-            )  # fmt: skip
+            )
             self._save(current[0], force=done == total)
 
         try:

@@ -96,17 +96,28 @@ class KeyStore(SideStore):
         _check(scopes, collections)
         secret = SECRET_PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(
-            id="key_" + secrets.token_hex(6), name=name, prefix=secret[:10],
-            scopes=tuple(scopes), collections=tuple(collections),
-            limits=dict(limits or {}), created_at=time.time(),
-        )  # fmt: skip
+            id="key_" + secrets.token_hex(6),
+            name=name,
+            prefix=secret[:10],
+            scopes=tuple(scopes),
+            collections=tuple(collections),
+            limits=dict(limits or {}),
+            created_at=time.time(),
+        )
         with self._write() as conn:
             conn.execute(
                 f"INSERT INTO api_keys ({_COLUMNS}, hash) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?)",
-                (key.id, key.name, key.prefix, json.dumps(key.scopes),
-                 json.dumps(key.collections), json.dumps(key.limits), key.created_at,
-                 hash_secret(secret)),
-            )  # fmt: skip
+                (
+                    key.id,
+                    key.name,
+                    key.prefix,
+                    json.dumps(key.scopes),
+                    json.dumps(key.collections),
+                    json.dumps(key.limits),
+                    key.created_at,
+                    hash_secret(secret),
+                ),
+            )
         return key, secret
 
     def list(self, *, include_revoked: bool = False) -> list[ApiKey]:

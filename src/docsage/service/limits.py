@@ -31,10 +31,14 @@ class Limits:
     @classmethod
     def from_settings(cls, s: Settings, overrides: dict[str, float] | None = None) -> Limits:
         base = cls(
-            rpm=s.rate_limit_rpm, tpm=s.rate_limit_tpm, requests_day=s.budget_requests_day,
-            tokens_day=s.budget_tokens_day, tokens_month=s.budget_tokens_month,
-            usd_day=s.budget_usd_day, usd_month=s.budget_usd_month,
-        )  # fmt: skip
+            rpm=s.rate_limit_rpm,
+            tpm=s.rate_limit_tpm,
+            requests_day=s.budget_requests_day,
+            tokens_day=s.budget_tokens_day,
+            tokens_month=s.budget_tokens_month,
+            usd_day=s.budget_usd_day,
+            usd_month=s.budget_usd_month,
+        )
         return replace(base, **check_overrides(overrides or {}))
 
 

@@ -97,10 +97,15 @@ def gap_cases(gaps: list[tuple[str, int]]) -> list[dict[str, object]]:
     """Eval cases for unanswered questions. ``answerable`` is null on purpose: a person must
     decide (true + gold_sources once the docs cover it, or false) before the set loads."""
     return [
-        {"id": f"gap-{i:03d}", "question": q, "gold_sources": [], "answerable": None,
-         "tags": ["gap", f"asked-{n}x"]}
+        {
+            "id": f"gap-{i:03d}",
+            "question": q,
+            "gold_sources": [],
+            "answerable": None,
+            "tags": ["gap", f"asked-{n}x"],
+        }
         for i, (q, n) in enumerate(gaps, 1)
-    ]  # fmt: skip
+    ]
 
 
 def write_jsonl(path: Path, cases: list[dict[str, object]]) -> None:

@@ -102,9 +102,11 @@ class RequestLog(SideStore):
         for r in pending:
             if r.created_at >= since and r.status < 400:
                 total = total + Usage(
-                    requests=1, tokens=r.input_tokens + r.output_tokens,
-                    cost_usd=r.cost_usd, oldest=r.created_at,
-                )  # fmt: skip
+                    requests=1,
+                    tokens=r.input_tokens + r.output_tokens,
+                    cost_usd=r.cost_usd,
+                    oldest=r.created_at,
+                )
         return total
 
     def owner(self, request_id: str) -> str | None:

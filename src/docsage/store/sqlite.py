@@ -152,11 +152,20 @@ class SQLiteStore(SQLiteDatabase):
                 " kind, line_start, line_end, ordinal, text_hash)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    chunk.id, chunk.collection, chunk.source, chunk.anchor, chunk.title,
-                    json.dumps(list(chunk.heading_path)), chunk.text, chunk.kind,
-                    chunk.line_start, chunk.line_end, chunk.ordinal, chunk.text_hash,
+                    chunk.id,
+                    chunk.collection,
+                    chunk.source,
+                    chunk.anchor,
+                    chunk.title,
+                    json.dumps(list(chunk.heading_path)),
+                    chunk.text,
+                    chunk.kind,
+                    chunk.line_start,
+                    chunk.line_end,
+                    chunk.ordinal,
+                    chunk.text_hash,
                 ),
-            )  # fmt: skip
+            )
             conn.execute(
                 f"INSERT INTO {table} (rowid, title, body) VALUES (?, ?, ?)",
                 (

@@ -287,20 +287,39 @@ class StoreContract(SearchContract):
     def test_provenance_round_trips(self, store: Store) -> None:
         chunks = [
             make_chunk(
-                "c", "guide/intro.md", "Text with ünïcode, \"quotes\" and\nnew lines.",
-                anchor="getting-started", title="Getting started",
-                heading_path=("Guide", "Intro — part 1", "Getting started"), kind="section",
-                lines=(3, 17), ordinal=0,
+                "c",
+                "guide/intro.md",
+                'Text with ünïcode, "quotes" and\nnew lines.',
+                anchor="getting-started",
+                title="Getting started",
+                heading_path=("Guide", "Intro — part 1", "Getting started"),
+                kind="section",
+                lines=(3, 17),
+                ordinal=0,
             ),
             make_chunk(
-                "c", "guide/intro.md", "def f(x):\n    return x", anchor="pkg.mod.f",
-                title="f", heading_path=(), kind="function", lines=None, ordinal=1,
+                "c",
+                "guide/intro.md",
+                "def f(x):\n    return x",
+                anchor="pkg.mod.f",
+                title="f",
+                heading_path=(),
+                kind="function",
+                lines=None,
+                ordinal=1,
             ),
             make_chunk(
-                "c", "guide/intro.md", "A record body", anchor="doc-42", title="",
-                heading_path=("",), kind="record", lines=(9, 9), ordinal=2,
+                "c",
+                "guide/intro.md",
+                "A record body",
+                anchor="doc-42",
+                title="",
+                heading_path=("",),
+                kind="record",
+                lines=(9, 9),
+                ordinal=2,
             ),
-        ]  # fmt: skip
+        ]
         document = make_update("c", "guide/intro.md", "x").document
         store.apply("c", [FileUpdate(document=document, chunks=chunks)], [])
         back = store.chunks("c", "guide/intro.md")

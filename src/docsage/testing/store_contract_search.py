@@ -76,9 +76,15 @@ class SearchContract:
 
     def test_lexical_path_prefix_is_literal(self, store: Store) -> None:
         sources = [
-            "docs/a.md", "docs_old/b.md", "docsXold/c.md", "docs%/d.md", "docs%x/e.md",
-            "Docs/f.md", "src/docs/g.md", "docs\\h.md",
-        ]  # fmt: skip
+            "docs/a.md",
+            "docs_old/b.md",
+            "docsXold/c.md",
+            "docs%/d.md",
+            "docs%x/e.md",
+            "Docs/f.md",
+            "src/docs/g.md",
+            "docs\\h.md",
+        ]
         store.apply("c", [make_update("c", s, f"needle in {s}") for s in sources], [])
 
         def found(prefix: str) -> set[str]:
@@ -121,12 +127,17 @@ class SearchContract:
         results = store.dense_search("c", MODEL, unit(1, 0.1, 0), 10)
         query = unit(1, 0.1, 0)
         expected = sorted(
-            ((s, float(np.dot(query, v))) for s, v in [
-                ("docs/east.md", unit(1, 0, 0)), ("docs/north-east.md", unit(0.8, 0.6, 0)),
-                ("docs/north.md", unit(0, 1, 0)), ("src/up.md", unit(0.1, 0, 1)),
-            ]),
+            (
+                (s, float(np.dot(query, v)))
+                for s, v in [
+                    ("docs/east.md", unit(1, 0, 0)),
+                    ("docs/north-east.md", unit(0.8, 0.6, 0)),
+                    ("docs/north.md", unit(0, 1, 0)),
+                    ("src/up.md", unit(0.1, 0, 1)),
+                ]
+            ),
             key=lambda pair: -pair[1],
-        )  # fmt: skip
+        )
         assert [s.chunk.source for s in results] == [s for s, _ in expected]
         assert [s.score for s in results] == pytest.approx([v for _, v in expected], abs=1e-5)
         assert results[0].chunk == chunks["docs/east.md"]
@@ -153,8 +164,10 @@ class SearchContract:
         assert len(store.dense_search("c", MODEL, query, 2)) == 2
         docs = store.dense_search("c", MODEL, query, 10, "docs/")
         assert {s.chunk.source for s in docs} == {
-            "docs/east.md", "docs/north-east.md", "docs/north.md"
-        }  # fmt: skip
+            "docs/east.md",
+            "docs/north-east.md",
+            "docs/north.md",
+        }
         assert store.dense_search("c", MODEL, query, 10, "nowhere/") == []
         assert store.dense_search("c", "another-model", query, 10) == []
 
