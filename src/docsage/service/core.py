@@ -224,10 +224,10 @@ class Service:
             result = self.ds.search(question, collection=name, k=8, path_prefix=path)
             hit = self._retrieval_hit()
             return AskOutcome(
-                **base,
+                **base,  # type: ignore[arg-type]
                 answer=None,
                 search=result,
-                cache_hit=hit,  # type: ignore[arg-type]
+                cache_hit=hit,
                 degraded=mode,
                 degraded_reason=reason,
             )
@@ -251,10 +251,10 @@ class Service:
             self.answers.put(key, answer)
         base["usage"] = usage_of(answer) if cached is None else Usage(model=answer.model)
         return AskOutcome(
-            **base,
+            **base,  # type: ignore[arg-type]
             answer=answer,
             search=None,
-            cache_hit=cached is not None,  # type: ignore[arg-type]
+            cache_hit=cached is not None,
             degraded=mode,
             degraded_reason=reason,
         )
