@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.docsage-installed
 
-.PHONY: install demo test lint bench calibrate clean llamacpp
+.PHONY: install demo test test-fast lint bench calibrate clean llamacpp
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ lint: install
 # (about 4 minutes on 2 cores, cached in ~/.cache/docsage-wheels) and installs it.
 test: lint llamacpp
 	$(BIN)/pytest -q
+
+# The quick loop while editing: lint plus every test not marked slow (no real embedding model,
+# no server process, no real corpus), under two minutes on an idle 2-core machine.
+test-fast: lint
+	$(BIN)/pytest -q -m "not slow"
 
 bench: install
 	$(BIN)/python benchmarks/retrieval.py

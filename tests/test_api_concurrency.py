@@ -7,9 +7,13 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from test_api_support import Server, server
+import pytest
 
-__all__ = ["server"]
+from test_api_support import Server
+
+# Starts a real docsage serve process with the ONNX embedder.
+pytestmark = pytest.mark.slow
+
 
 PAGE = "# Page {i}\n\n## Topic {i}\n\nThe widget number {i} is tuned with tune_widget_{i}.\n"
 

@@ -13,9 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 
-from test_api_support import Server, server
-
-__all__ = ["server"]
+from test_api_support import Server
 
 
 @pytest.mark.slow

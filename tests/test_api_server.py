@@ -8,10 +8,13 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
-from test_api_support import Server, cli, server
+from test_api_support import Server, cli
 
-__all__ = ["server"]
+# Starts a real docsage serve process with the ONNX embedder.
+pytestmark = pytest.mark.slow
+
 
 ASK = {"question": "How often is a failed job retried?", "collection": "alpha"}
 

@@ -41,6 +41,9 @@ from docsage.testing.chat_contract import ChatModelContract
 from loopback import JsonHandler, LoopbackServer, serving
 from test_api_support import free_port
 
+# Starts a real llama.cpp server process.
+pytestmark = pytest.mark.slow
+
 pytest.importorskip(
     "llama_cpp",
     reason="llama-cpp-python is not installed: run `make llamacpp` "

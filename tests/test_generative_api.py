@@ -6,8 +6,10 @@ verification and trace in /v1/ask; verified streaming with time to first token i
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,19 +18,20 @@ import uvicorn
 
 from docsage.api.app import create_app
 from docsage.app import Docsage
+from docsage.models.chat import CHAT_MODELS, ChatModel, ChatRequest
+from docsage.models.fake import ScriptedChatModel, tool_call
 from docsage.settings import Settings
 from test_api_support import ALPHA, free_port
 
 QUESTION = "How often is a failed job retried with max_retries?"
+RETRIES = "Set max_retries to control how often a failed job is attempted again"
 
 
-@pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("genapi")
+def _serve(tmp: Path, model: str) -> Iterator[str]:
     (tmp / "docs").mkdir()
     (tmp / "docs" / "guide.md").write_text(ALPHA)
     settings = Settings(
-        home=tmp / "home", auth=False, embedder="fake:hash", model="fake:echo", answer_cache_size=0
+        home=tmp / "home", auth=False, embedder="fake:hash", model=model, answer_cache_size=0
     )
     with Docsage(settings) as ds:
         ds.ingest(tmp / "docs", collection="default")
@@ -47,6 +50,32 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread.join(timeout=30)
 
 
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from _serve(tmp_path_factory.mktemp("genapi"), "fake:echo")
+
+
+def _cite_what_search_found(request: ChatRequest) -> str:
+    """A final turn that quotes the retries sentence with the number search_docs gave it."""
+    seen = "\n".join(m.content for m in request.messages if m.role == "tool")
+    found = re.search(r"\[(\d+)\] guide\.md#retries", seen)
+    return f"{RETRIES} [{found.group(1) if found else 99}]."
+
+
+@pytest.fixture(scope="module")
+def agent_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server whose chat model is a scripted fake (no real model runs here) that searches
+    the docs with the agent's tool, then answers from what the tool returned."""
+
+    def scripted(model: str, options: dict[str, Any]) -> ChatModel:
+        script = [tool_call("search_docs", query="max_retries"), _cite_what_search_found]
+        return ScriptedChatModel(script, name="fake:scripted")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(CHAT_MODELS, "scripted", scripted)
+        yield from _serve(tmp_path_factory.mktemp("agentapi"), "scripted:search")
+
+
 def test_ask_reports_model_usage_verification_and_trace(url: str) -> None:
     body = httpx.post(url + "/v1/ask", json={"question": QUESTION}, timeout=30).json()
     assert body["model"] == "fake:echo" and not body["abstained"]
@@ -58,10 +87,19 @@ def test_ask_reports_model_usage_verification_and_trace(url: str) -> None:
     assert body["citations"][0]["ref"].startswith("guide.md#")
 
 
-def test_agent_mode_over_the_api(url: str) -> None:
+def test_agent_mode_over_the_api_searches_then_cites(agent_url: str) -> None:
     ask = {"question": QUESTION, "options": {"agent": True}}
-    body = httpx.post(url + "/v1/ask", json=ask, timeout=30).json()
-    assert body["model"] == "agent:fake:echo" and body["trace"][0]["kind"] == "model"
+    body = httpx.post(agent_url + "/v1/ask", json=ask, timeout=30).json()
+    assert not body["abstained"] and RETRIES in body["answer"]
+    assert [c["ref"] for c in body["citations"]] == ["guide.md#retries"]
+    assert body["verification"]["supported"] == 1
+    steps = [(step["kind"], step["name"]) for step in body["trace"]]
+    assert steps == [
+        ("model", "fake:scripted"),
+        ("tool", "search_docs"),
+        ("model", "fake:scripted"),
+    ]
+    assert body["routes"][0]["calls"] == 2 and body["model"] == "agent:fake:scripted"
 
 
 def _events(response: httpx.Response) -> list[dict[str, Any]]:
