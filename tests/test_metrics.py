@@ -160,6 +160,8 @@ def ranx_run() -> tuple[dict[str, Case], dict[str, float], dict[str, dict[str, f
 _RANX_WARNINGS = pytest.mark.filterwarnings("ignore::numba.core.errors.NumbaTypeSafetyWarning")
 
 
+# slow: ranx JIT-compiles its metrics with numba on first use, about a minute on 2 cores.
+@pytest.mark.slow
 @_RANX_WARNINGS
 def test_matches_ranx_per_query_and_mean(
     ranx_run: tuple[dict[str, Case], dict[str, float], dict[str, dict[str, float]]],
