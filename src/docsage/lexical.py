@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import re
 
-_IDENT = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*|\d+(?:\.\d+)*")
+# A code is a word, a hyphen and a number (``ERR-42``, ``ISSUE-5``, ``utf-8``): it is tried
+# first so the whole code becomes one token and ``X-1`` no longer matches ``X-9`` as well.
+_IDENT = re.compile(
+    r"(?P<code>[^\W\d_][^\W_]*-\d+(?:\.\d+)*)(?![\w-])"
+    r"|[^\W\d]\w*(?:\.[^\W\d]\w*)*|\d+(?:\.\d+)*"
+)
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 STOPWORDS = frozenset(
@@ -46,12 +51,20 @@ def identifier_tokens(word: str) -> list[str]:
     return out
 
 
+def _code_tokens(code: str) -> list[str]:
+    word, number = code.split("-", 1)
+    number = number.replace(".", "_")
+    return [*identifier_tokens(word), number, f"{word.lower()}_{number}"]
+
+
 def index_tokens(text: str) -> list[str]:
     """All tokens of ``text`` for the lexical index, in order, stopwords kept."""
     out: list[str] = []
     for match in _IDENT.finditer(text):
         word = match.group(0)
-        if word[0].isdigit():
+        if match.group("code"):
+            out.extend(_code_tokens(word))
+        elif word[0].isdigit():
             out.append(word.replace(".", "_"))
         else:
             out.extend(identifier_tokens(word))
@@ -62,6 +75,7 @@ def query_tokens(text: str) -> list[str]:
     """Distinct tokens of a question, without stopwords, in first-seen order."""
     seen: dict[str, None] = {}
     for token in index_tokens(text):
+        # A lone digit is noise in prose, but the exact compounds above already carry it.
         if token not in STOPWORDS and len(token) > 1:
             seen.setdefault(token, None)
     return list(seen)
