@@ -62,9 +62,20 @@ def ingest(
     embed_seconds: Annotated[
         float | None, typer.Option(help="Stop embedding after this many seconds.")
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Make PATH the collection's source even if it came from another folder "
+            "(removes its documents that are not in PATH).",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
-    """Ingest (or re-ingest, incrementally) a folder into a collection."""
+    """Ingest (or re-ingest, incrementally) a folder into a collection.
+
+    A collection has one source folder; another folder is refused unless --replace is given,
+    and so is a second ingest of a collection while one is running."""
     with _open(home) as ds, render.progress_bars(not quiet) as progress:
         report = ds.ingest(
             path,
@@ -73,6 +84,7 @@ def ingest(
             use_default_ignores=not no_default_ignores,
             embed=not no_embed,
             embed_seconds=embed_seconds,
+            replace_source=replace,
             progress=progress,
         )
     render.print_report(report)
