@@ -5,6 +5,7 @@ time, and ids of other keys' jobs and answers look exactly like missing ones."""
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -112,6 +113,29 @@ def test_a_second_ingest_of_a_running_collection_is_refused(ingest_server: Serve
         assert third.status_code == 202
         _finish(c, third.json())
     assert len(_sources(ingest_server, "stdlib")) == 151
+
+
+def test_odd_files_are_decoded_or_skipped_with_a_reason(ingest_server: Server) -> None:
+    folder = ingest_server.root / "teamb" / "odd"
+    folder.mkdir()
+    cp1252 = "# Pricing\n\nIt costs 5 \u20ac \u2014 \u201cquoted\u201d, na\xefve caf\xe9.\n"
+    (folder / "pricing.md").write_bytes(cp1252.encode("cp1252"))
+    (folder / "wide.txt").write_bytes("UTF-16 notes: gr\xfc\xdfe.\n".encode("utf-16"))
+    deep = "<html><body>" + "<div>" * 5000 + "<p>deep</p>" + "</div>" * 5000 + "</body></html>"
+    (folder / "deep.html").write_text(deep)
+    with ingest_server.client("teamb") as c:
+        job = c.post("/v1/ingest", json={"path": "teamb", "collection": "teamb"}).json()
+        result = _finish(c, job)["result"]
+        hits = c.post("/v1/search", json={"query": "costs quoted", "collection": "teamb"})
+    assert result["notes"] == [
+        {"source": "odd/pricing.md", "note": "decoded as cp1252"},
+        {"source": "odd/wide.txt", "note": "decoded as utf-16"},
+    ]
+    (reason,) = [s["reason"] for s in result["skipped"] if s["source"] == "odd/deep.html"]
+    assert reason.startswith("nesting too deep")
+    texts = [h["text"] for h in hits.json()["hits"]]
+    assert any("5 \u20ac \u2014 \u201cquoted\u201d, na\xefve caf\xe9" in t for t in texts)
+    shutil.rmtree(folder)
 
 
 def _set_holder(server: Server, collection: str, holder: str) -> None:

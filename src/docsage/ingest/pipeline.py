@@ -18,7 +18,7 @@ from docsage.ingest.links import outgoing_links
 from docsage.ingest.parsers.registry import parser_for
 from docsage.ingest.sources import DEFAULT_MAX_BYTES, ReadFile, SourceFile, iter_read, walk
 from docsage.ports import Embedder, FileUpdate, Store
-from docsage.types import Chunk, Document, IngestReport, SkippedFile
+from docsage.types import Chunk, Document, FileNote, IngestReport, SkippedFile
 
 PARSER_VERSION = "3"
 ProgressFn = Callable[[str, int, int], None]
@@ -43,6 +43,7 @@ class IngestOptions:
 @dataclass(kw_only=True)
 class _RunState:
     skipped: list[SkippedFile] = field(default_factory=list)
+    notes: list[FileNote] = field(default_factory=list)
     ingested: int = 0
     unchanged: int = 0
     chunks_written: int = 0
@@ -93,6 +94,8 @@ def _updates(
             reason = f"parser failed: {type(exc).__name__}: {exc}"
             state.skipped.append(SkippedFile(source=read.source, reason=reason[:300]))
             continue
+        if read.encoding != "utf-8":
+            state.notes.append(FileNote(source=read.source, note=f"decoded as {read.encoding}"))
         state.ingested += 1
         state.chunks_written += len(update.chunks)
         progress("chunks", state.chunks_written, 0)
@@ -147,6 +150,7 @@ def ingest_folder(
         chunks_embedded=embedded,
         vectors_missing=missing,
         skipped=tuple(state.skipped),
+        notes=tuple(state.notes),
         index_version=version,
         seconds=time.perf_counter() - started,
     )

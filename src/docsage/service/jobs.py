@@ -109,10 +109,11 @@ def collection_folder(ingest_root: str, collection: str, path: str) -> Path:
 
 
 def job_result(report: IngestReport) -> dict[str, Any]:
-    """The report as a job's result: every count, and each skipped file with its reason
-    (as the CLI prints them)."""
+    """The report as a job's result: every count, each skipped file with its reason and each
+    note (a guessed charset), as the CLI prints them."""
     summary = asdict(report)
     summary["skipped"] = [{"source": s.source, "reason": s.reason} for s in report.skipped]
+    summary["notes"] = [{"source": n.source, "note": n.note} for n in report.notes]
     return summary
 
 
