@@ -151,8 +151,13 @@ def read_source(file: SourceFile, *, max_bytes: int, salt: str) -> ReadFile | Sk
     )
 
 
-_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"))
-_BOMS += ((b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+# UTF-32's marks first: the little-endian one starts with UTF-16's.
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
 
 
 def decode(data: bytes) -> tuple[str, str] | str:
