@@ -40,7 +40,8 @@ def ingest_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "teamb": new_key(home, "tb", "--scopes", "ask,ingest", "--collections", "teamb"),
         "admin": new_key(home, "admin", "--scopes", "admin", "--collections", "*"),
     }
-    url, process = start(home, {"DOCSAGE_INGEST_ROOT": str(root)})
+    limits = {"DOCSAGE_MAX_CHUNKS_PER_FILE": "40", "DOCSAGE_MAX_CHUNKS_PER_INGEST": "200"}
+    url, process = start(home, {"DOCSAGE_INGEST_ROOT": str(root), **limits})
     yield Server(url=url, home=home, root=root, keys=keys, process=process)
     assert stop(process) == 0
 
@@ -135,6 +136,41 @@ def test_odd_files_are_decoded_or_skipped_with_a_reason(ingest_server: Server) -
     assert reason.startswith("nesting too deep")
     texts = [h["text"] for h in hits.json()["hits"]]
     assert any("5 \u20ac \u2014 \u201cquoted\u201d, na\xefve caf\xe9" in t for t in texts)
+    shutil.rmtree(folder)
+
+
+def _headings(n: int, word: str) -> str:
+    return "".join(f"## {word} {i}\n\nHow {word} {i} works, in a sentence.\n\n" for i in range(n))
+
+
+def test_chunks_are_bounded_per_file_and_per_ingest(ingest_server: Server) -> None:
+    folder = ingest_server.root / "teamb" / "big"
+    folder.mkdir()
+    (folder / "big.md").write_text(_headings(100, "step"))
+    for i in range(1, 7):
+        (folder / f"p{i}.md").write_text(_headings(40, f"part{i}"))
+    with ingest_server.client("teamb") as c:
+        job = c.post("/v1/ingest", json={"path": "teamb", "collection": "teamb"}).json()
+        result = _finish(c, job)["result"]
+    assert {
+        "source": "big/big.md",
+        "note": "cut to its first 40 of 100 chunks (DOCSAGE_MAX_CHUNKS_PER_FILE)",
+    } in result["notes"]
+    assert result["chunks_written"] == 200
+    skipped = {s["source"]: s["reason"] for s in result["skipped"]}
+    over = "over the ingest's chunk limit (DOCSAGE_MAX_CHUNKS_PER_INGEST=200)"
+    assert skipped["big/p5.md"] == skipped["big/p6.md"] == over
+    # The CLI says the same, and a cut file is parsed again under the limits then in force.
+    out = cli(
+        ingest_server.home,
+        "ingest",
+        str(ingest_server.root / "teamb"),
+        "-c",
+        "teamb",
+        "-q",
+        env={"DOCSAGE_MAX_CHUNKS_PER_FILE": "10"},
+    )
+    assert "big/big.md: cut to its first 10 of 100 chunks" in out
     shutil.rmtree(folder)
 
 

@@ -164,6 +164,8 @@ class Docsage:
             use_default_ignores=use_default_ignores,
             max_bytes=self.settings.max_file_bytes,
             embed_seconds=embed_seconds,
+            max_chunks_per_file=self.settings.max_chunks_per_file,
+            max_chunks_per_ingest=self.settings.max_chunks_per_ingest,
         )
         report = ingest_folder(
             self.store,

@@ -163,14 +163,10 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 def decode(data: bytes) -> tuple[str, str] | str:
     """``(text, encoding)``, or the reason the bytes are not text.
 
-    UTF-8 first (most files); a UTF-16/32 byte-order mark next (those files are full of NUL
-    bytes, so this comes before the binary check); then charset-normalizer's best guess for
-    legacy 8-bit text (Latin-1, cp1252...), which the ingest report names.
+    A UTF-16/32 byte-order mark first (those files are full of NUL bytes, so before the
+    binary check); then UTF-8 (most files); then charset-normalizer's best guess for legacy
+    8-bit text (Latin-1, cp1252...), which the ingest report names.
     """
-    try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
@@ -179,6 +175,10 @@ def decode(data: bytes) -> tuple[str, str] | str:
                 return f"not {encoding} text despite its byte-order mark"
     if b"\x00" in data[:8192]:
         return "binary file"
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
     matches = charset_normalizer.from_bytes(data)
     best = matches.best()
     if best is None:
