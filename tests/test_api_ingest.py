@@ -46,14 +46,14 @@ def ingest_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     assert stop(process) == 0
 
 
-def _finish(c: httpx.Client, job: dict[str, Any]) -> dict[str, Any]:
+def _finish(c: httpx.Client, job: dict[str, Any], end: str = "done") -> dict[str, Any]:
     state = job
     for _ in range(600):
         state = c.get(f"/v1/jobs/{job['id']}").json()
-        if state["state"] in ("done", "failed"):
+        if state["state"] in ("done", "failed", "cancelled"):
             break
         time.sleep(0.1)
-    assert state["state"] == "done", state
+    assert state["state"] == end, state
     return state
 
 
@@ -171,6 +171,28 @@ def test_chunks_are_bounded_per_file_and_per_ingest(ingest_server: Server) -> No
         env={"DOCSAGE_MAX_CHUNKS_PER_FILE": "10"},
     )
     assert "big/big.md: cut to its first 10 of 100 chunks" in out
+    shutil.rmtree(folder)
+
+
+def test_a_running_job_is_cancelled_and_the_collection_freed(ingest_server: Server) -> None:
+    folder = ingest_server.root / "teamb" / "slow"
+    folder.mkdir()
+    for i in range(180):
+        (folder / f"page{i}.md").write_text(f"# Slow {i}\n\nA page numbered {i}.\n")
+    body = {"path": "teamb", "collection": "teamb"}
+    with ingest_server.client("teamb") as c:
+        job = c.post("/v1/ingest", json=body).json()
+        with ingest_server.client("stdlib") as other:  # another key cannot cancel it
+            assert other.delete(f"/v1/jobs/{job['id']}").status_code == 404
+        cancelled = c.delete(f"/v1/jobs/{job['id']}")  # either worker may take it
+        assert cancelled.status_code == 202
+        ended = _finish(c, job, end="cancelled")
+        assert "cancelled" in ended["error"] and ended["result"] is None
+        again = c.post("/v1/ingest", json=body)  # the lock was released
+        assert again.status_code == 202, again.text
+        assert _finish(c, again.json())["result"]["vectors_missing"] == 0
+        assert c.delete(f"/v1/jobs/{job['id']}").json()["state"] == "cancelled"
+    assert len(_sources(ingest_server, "teamb")) == 181
     shutil.rmtree(folder)
 
 

@@ -178,7 +178,7 @@ class IngestRequest(Strict):
 class JobOut(BaseModel):
     id: str
     collection: str
-    state: Literal["queued", "running", "done", "failed"]
+    state: Literal["queued", "running", "done", "failed", "cancelled"]
     progress: dict[str, list[int]] = Field(description="stage -> [done, total]")
     result: dict[str, object] | None
     error: str | None

@@ -110,3 +110,12 @@ async def ingest(body: IngestRequest, svc: ServiceDep, who: Caller) -> JobOut:
 async def job(job_id: Annotated[str, Path(max_length=64)], svc: ServiceDep, who: Caller) -> JobOut:
     """Progress of an ingest job started by this key."""
     return _job_out(await run(svc, lambda: svc.job(who, job_id)))
+
+
+@router.delete("/jobs/{job_id}", response_model=JobOut, status_code=202)
+async def cancel_job(
+    job_id: Annotated[str, Path(max_length=64)], svc: ServiceDep, who: Caller
+) -> JobOut:
+    """Cancel a queued or running ingest job of this key; it ends in state "cancelled" and
+    the index keeps what was committed (follow it with GET)."""
+    return _job_out(await run(svc, lambda: svc.cancel_job(who, job_id)))

@@ -371,6 +371,10 @@ class Service:
         admin = who.key is not None and who.key.has_scope("admin")
         return self.jobs.get(job_id, who.key_id, admin=admin)
 
+    def cancel_job(self, who: Principal, job_id: str) -> Job:
+        admin = who.key is not None and who.key.has_scope("admin")
+        return self.jobs.cancel(job_id, who.key_id, admin=admin)
+
     def ready(self) -> dict[str, object]:
         """Raises if the index cannot be read; loads the embedder so the first query is fast."""
         infos = self.ds.collections()

@@ -24,7 +24,7 @@ from docsage.service.db import SideStore, Write, WriteQueue
 from docsage.store.sqlite_claims import Claim
 from docsage.types import IngestReport
 
-JobState = Literal["queued", "running", "done", "failed"]
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 _PROGRESS_EVERY_S = 0.5
 
 
@@ -43,7 +43,16 @@ class Job:
 
 
 _COLUMNS = "id, key_id, collection, path, state, progress, result, error, created_at, updated_at"
-_UPSERT = f"INSERT OR REPLACE INTO jobs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_UPSERT = (
+    f"INSERT INTO jobs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO"
+    " UPDATE SET state = excluded.state, progress = excluded.progress,"
+    " result = excluded.result, error = excluded.error, updated_at = excluded.updated_at"
+)  # never touches cancel_requested, which another worker may have set
+
+
+class JobCancelled(Exception):
+    """Raised inside a job's progress callback to stop its ingest (the text transaction
+    rolls back; embedding batches already committed stay and the next ingest resumes)."""
 
 
 def _row_to_job(row: Sequence[Any]) -> Job:
@@ -125,6 +134,8 @@ class JobRunner(SideStore):
         self._jobs: dict[str, Job] = {}
         self._jobs_lock = threading.Lock()
         self._last_saved: dict[str, float] = {}
+        self._cancelled: set[str] = set()  # asked here; other workers ask through the table
+        self._last_polled: dict[str, float] = {}
 
     def _save(self, job: Job, *, force: bool = True) -> None:
         with self._jobs_lock:
@@ -156,6 +167,7 @@ class JobRunner(SideStore):
         current = [job]
 
         def progress(stage: str, done: int, total: int) -> None:
+            self._stop_if_cancelled(job.id)
             current[0] = replace(
                 current[0],
                 progress={**current[0].progress, stage: [done, total]},
@@ -169,6 +181,9 @@ class JobRunner(SideStore):
                     job.path, collection=job.collection, claim=claim, progress=progress
                 )
             done = replace(current[0], state="done", result=job_result(report))
+        except JobCancelled:
+            reason = "cancelled; the index keeps what was committed before (text: the old one)"
+            done = replace(current[0], state="cancelled", error=reason)
         except DocsageError as exc:
             done = replace(current[0], state="failed", error=str(exc))
         except Exception as exc:  # reported on the job, never lost
@@ -182,6 +197,26 @@ class JobRunner(SideStore):
         if job is None or not (admin or key_id is None or job.key_id == key_id):
             raise NotFoundError(f"no job {job_id!r} for this key")
         return job
+
+    def cancel(self, job_id: str, key_id: str | None, *, admin: bool = False) -> Job:
+        """Ask a queued or running job to stop; it ends "cancelled" at its next progress
+        step. A job that already ended is returned as it is."""
+        job = self.get(job_id, key_id, admin=admin)
+        if job.state in ("queued", "running"):
+            self._cancelled.add(job_id)
+            sql = "UPDATE jobs SET cancel_requested = ? WHERE id = ?"
+            self._writer.put(Write(sql, (time.time(), job_id)))
+        return job
+
+    def _stop_if_cancelled(self, job_id: str) -> None:
+        now = time.monotonic()
+        if job_id not in self._cancelled and now - self._last_polled.get(job_id, 0.0) >= 0.5:
+            self._last_polled[job_id] = now
+            sql = "SELECT 1 FROM jobs WHERE id = ? AND cancel_requested IS NOT NULL"
+            if self._read(sql, (job_id,)):
+                self._cancelled.add(job_id)
+        if job_id in self._cancelled:
+            raise JobCancelled(job_id)
 
     def _find(self, job_id: str) -> Job | None:
         with self._jobs_lock:

@@ -157,6 +157,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    ("0005_job_cancel", "ALTER TABLE jobs ADD COLUMN cancel_requested REAL"),
 )
 
 
