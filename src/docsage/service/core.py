@@ -365,7 +365,11 @@ class Service:
             raise ForbiddenError(f"this API key may not write collection {collection!r}")
         folder = collection_folder(self.settings.ingest_root, collection, path)
         claim = self.ds.claim_ingest(folder, collection=collection, replace_source=replace_source)
-        return self.jobs.start(who.key_id, claim, folder)
+        try:
+            return self.jobs.start(who.key_id, claim, folder)
+        except BaseException:
+            self.ds.claims.release(claim, completed=False)
+            raise
 
     def job(self, who: Principal, job_id: str) -> Job:
         admin = who.key is not None and who.key.has_scope("admin")

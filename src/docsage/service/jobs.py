@@ -4,7 +4,8 @@ Jobs run in a background thread of the worker that accepted them, with their own
 ``Docsage`` (own SQLite connection), so queries in the same worker keep reading the old index
 until the ingest commits. State is kept in memory and written through a ``WriteQueue`` (the
 ingest holds the write lock while it parses), so other workers see it with a short delay.
-A job killed with its worker is left "running" in the table; the index itself stays intact.
+A job killed with its worker is left "running" in the table; the index itself stays intact,
+and the collection's lock names a dead process, so the next ingest takes it over.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, Literal
 from docsage.app import Docsage
 from docsage.errors import DocsageError, ForbiddenError, NotFoundError, UsageError
 from docsage.service.db import SideStore, Write, WriteQueue
-from docsage.store.sqlite_claims import Claim
+from docsage.store.sqlite_claims import Claim, SourceClaims
 from docsage.types import IngestReport
 
 JobState = Literal["queued", "running", "done", "failed", "cancelled"]
@@ -188,6 +189,12 @@ class JobRunner(SideStore):
             done = replace(current[0], state="failed", error=str(exc))
         except Exception as exc:  # reported on the job, never lost
             done = replace(current[0], state="failed", error=f"{type(exc).__name__}: {exc}")
+        finally:
+            # The ingest released the lock itself unless it never started (the Docsage could
+            # not be built, say); releasing again is a no-op, and without it the collection
+            # would stay locked for as long as this worker lives.
+            with SourceClaims(self.path) as claims:
+                claims.release(claim, completed=False)
         self._save(replace(done, updated_at=time.time()))
 
     def get(self, job_id: str, key_id: str | None, *, admin: bool = False) -> Job:
