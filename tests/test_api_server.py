@@ -215,7 +215,8 @@ def test_ingest_rejects_paths_outside_the_root(server: Server, tmp_path: Path) -
     for path in ("..", "../..", "/etc", "escape", "alpha/../../"):
         response = server.post("admin", "/v1/ingest", {"path": path, "collection": "alpha"})
         assert response.status_code == 403, path
-    response = server.post("admin", "/v1/ingest", {"path": "nothere", "collection": "alpha"})
+    body = {"path": "alpha/nothere", "collection": "alpha"}
+    response = server.post("admin", "/v1/ingest", body)
     assert response.status_code == 404
 
 

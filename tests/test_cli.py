@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +179,37 @@ def test_bad_fusion_settings_fail_with_the_remedy(
     result = run(tmp_path / "home", "search", "retries", check=False, env=env)
     assert result.returncode == 2
     assert message in " ".join(result.stderr.split())
+
+
+def test_ctrl_c_during_an_ingest_leaves_a_consistent_index(home: Path, tmp_path: Path) -> None:
+    root = tmp_path / "many"
+    root.mkdir()
+    for i in range(1200):  # several embedding batches of 256
+        (root / f"page{i}.md").write_text(f"# Page {i}\n\nTopic number {i} explained.\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSAGE_")}
+    env |= {"DOCSAGE_HOME": str(home), "NO_COLOR": "1"}
+    child = subprocess.Popen(
+        [str(DOCSAGE), "ingest", str(root), "-c", "c", "-q"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _vectors(home):  # a first batch committed
+        time.sleep(0.05)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert "interrupted: the index keeps what was committed" in err and "Traceback" not in err
+    again = run(home, "ingest", str(root), "-c", "c", "-q", embedder=None).stdout
+    assert "Ingested 0 files" in again and "1200 unchanged" in again  # the text was kept
+    assert _vectors(home) == 1200  # and embedding resumed where it stopped
+
+
+def _vectors(home: Path) -> int:
+    try:
+        with sqlite3.connect(home / "index.sqlite", timeout=1) as conn:
+            return int(conn.execute("SELECT count(*) FROM vectors").fetchone()[0])
+    except sqlite3.OperationalError:  # not created yet
+        return 0

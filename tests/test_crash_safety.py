@@ -51,7 +51,7 @@ def progress(stage, done, total):
 
 embedder = SlowHashEmbedder(float(seconds_per_text))
 with Docsage(Settings.from_env(environ={}, home=Path(home)), embedder=embedder) as ds:
-    ds.ingest(root, collection="c", progress=progress)
+    ds.ingest(root, collection="c", replace_source=True, progress=progress)
 print(f"DONE {time.perf_counter() - started:.4f}", flush=True)
 """
 
@@ -128,7 +128,7 @@ def check_integrity(index: Path) -> None:
 def ingest_in_process(home: Path, root: Path) -> CountingEmbedder:
     embedder = CountingEmbedder()
     with Docsage(Settings.from_env(environ={}, home=home), embedder=embedder) as ds:
-        report = ds.ingest(root, collection="c")
+        report = ds.ingest(root, collection="c", replace_source=True)
     assert report.vectors_missing == 0
     return embedder
 

@@ -379,7 +379,6 @@ def test_bad_files_are_skipped_with_reasons_and_good_ones_kept(tmp_path: Path) -
         reasons = skipped(report)
         assert reasons == {
             "binary.md": "binary file",
-            "latin1.md": "not UTF-8 text (invalid byte at offset 5)",
             "empty.md": "empty file",
             "blank.txt": "empty file",
             "huge.md": f"over the size limit ({(root / 'huge.md').stat().st_size} > 1000 bytes)",
@@ -392,8 +391,8 @@ def test_bad_files_are_skipped_with_reasons_and_good_ones_kept(tmp_path: Path) -
             "dangling.md": "broken symlink or symlink loop",
             "sub/up": "symlinked folder not followed",
         }
-        assert sources(ds) == {"good.md", "good.py", "link.md"}
-        assert report.files_ingested == 3
+        assert sources(ds) == {"good.md", "good.py", "latin1.md", "link.md"}
+        assert report.files_ingested == 4
         assert lexical_refs(ds, "bananas") in (
             ["good.md#good", "link.md#good"],
             ["link.md#good", "good.md#good"],

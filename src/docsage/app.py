@@ -27,6 +27,7 @@ from docsage.retrieve import FusionWeights, Mode, Retriever, SearchOptions, Sear
 from docsage.service.pricing import load_prices
 from docsage.settings import Settings
 from docsage.store.sqlite import SQLiteStore
+from docsage.store.sqlite_claims import Claim, SourceClaims
 from docsage.types import Answer, IngestReport
 
 _UNSET: Any = object()
@@ -65,6 +66,14 @@ class Docsage:
         self._embedder = embedder
         self._retriever: Retriever | None = None
         self._chat_models: dict[str, ChatModel | None] = {}
+        self._claims: SourceClaims | None = None
+
+    @property
+    def claims(self) -> SourceClaims:
+        """Each collection's source folder and ingest lock, in the index file."""
+        if self._claims is None:
+            self._claims = SourceClaims(self.settings.index_path)
+        return self._claims
 
     @property
     def embedder(self) -> Embedder | None:
@@ -110,18 +119,57 @@ class Docsage:
         use_default_ignores: bool = True,
         embed: bool = True,
         embed_seconds: float | None = None,
+        replace_source: bool = False,
+        claim: Claim | None = None,
         progress: ProgressFn = _quiet,
+    ) -> IngestReport:
+        """Ingest the folder ``path`` into ``collection`` while holding its ingest lock.
+
+        A collection with documents from another folder is only switched to ``path`` with
+        ``replace_source=True``. ``claim`` is a lock the caller already took (``claim_ingest``);
+        it is released here either way.
+        """
+        root = Path(path).expanduser()
+        name = self._collection(collection, must_exist=False)
+        held = claim or self.claim_ingest(root, collection=name, replace_source=replace_source)
+        completed = False
+        try:
+            report = self._ingest(
+                root, name, ignore, use_default_ignores, embed_seconds, embed, progress
+            )
+            completed = True
+        finally:
+            self.claims.release(held, completed=completed)
+        return report
+
+    def claim_ingest(self, path: Path, *, collection: str, replace_source: bool = False) -> Claim:
+        """Lock ``collection`` for an ingest of ``path`` (``ConflictError`` if it may not)."""
+        has_documents = bool(self.store.documents(collection))
+        return self.claims.acquire(
+            collection, path.resolve(), replace=replace_source, has_documents=has_documents
+        )
+
+    def _ingest(
+        self,
+        root: Path,
+        name: str,
+        ignore: tuple[str, ...],
+        use_default_ignores: bool,
+        embed_seconds: float | None,
+        embed: bool,
+        progress: ProgressFn,
     ) -> IngestReport:
         options = IngestOptions(
             ignore=ignore,
             use_default_ignores=use_default_ignores,
             max_bytes=self.settings.max_file_bytes,
             embed_seconds=embed_seconds,
+            max_chunks_per_file=self.settings.max_chunks_per_file,
+            max_chunks_per_ingest=self.settings.max_chunks_per_ingest,
         )
-        name = self._collection(collection, must_exist=False)
         report = ingest_folder(
             self.store,
-            Path(path).expanduser(),
+            root,
             name,
             options=options,
             embedder=self.embedder if embed else None,
@@ -280,6 +328,8 @@ class Docsage:
             close = getattr(model, "close", None)
             if callable(close):
                 close()
+        if self._claims is not None:
+            self._claims.close()
         self.store.close()
 
     def __enter__(self) -> Docsage:

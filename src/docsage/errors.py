@@ -6,6 +6,7 @@ DocsageError
 │   ├── NotFoundError       an unknown collection, run or source
 │   ├── AuthError           no or an unknown API key (HTTP 401)
 │   ├── ForbiddenError      the key lacks the scope for this (HTTP 403)
+│   ├── ConflictError       clashes with the current state (another ingest running) (409)
 │   └── RateLimitError      over a rate limit or budget: retry after ``retry_after`` s (429)
 └── RunError            the run failed though the call was right: retry or inspect
     ├── ParseError          one source could not be parsed (skipped, never fatal)
@@ -38,6 +39,11 @@ class AuthError(UsageError):
 
 class ForbiddenError(UsageError):
     """The API key is valid but lacks the scope for the operation."""
+
+
+class ConflictError(UsageError):
+    """The call clashes with the state of the index: another ingest of the collection is
+    running, or it would replace the collection's source folder without being asked to."""
 
 
 class RateLimitError(UsageError):

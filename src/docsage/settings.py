@@ -36,6 +36,12 @@ class Settings:
     embeddings_api_key: str = _setting("", "API key sent to the embeddings server, if any.")
     embed_threads: int = _setting(0, "ONNX Runtime threads for the local embedder; 0 = all cores.")
     max_file_bytes: int = _setting(10 * 1024 * 1024, "Files larger than this are skipped.")
+    max_chunks_per_file: int = _setting(
+        2000, "Chunks kept from one file; the rest is cut and reported (0 = no limit)."
+    )
+    max_chunks_per_ingest: int = _setting(
+        100_000, "New chunks one ingest may write; later files are cut or skipped (0 = no limit)."
+    )
     rerank: bool = _setting(True, "Run the reranking stage after fusion.")
     fusion: str = _setting(
         "zscore",

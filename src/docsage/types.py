@@ -229,6 +229,15 @@ class SkippedFile:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class FileNote:
+    """Something a user should know about a file that was ingested: the charset guessed for
+    text that was not UTF-8, or chunks cut at a limit."""
+
+    source: str
+    note: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class IngestReport:
     """Summary printed at the end of an ingest run."""
 
@@ -242,5 +251,6 @@ class IngestReport:
     chunks_total: int = 0
     vectors_missing: int = 0
     skipped: tuple[SkippedFile, ...] = ()
+    notes: tuple[FileNote, ...] = ()
     index_version: int = 0
     seconds: float = 0.0

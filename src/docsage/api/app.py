@@ -15,6 +15,7 @@ from docsage.api import chat, routes
 from docsage.api.middleware import BodyLimit, Metrics
 from docsage.errors import (
     AuthError,
+    ConflictError,
     DocsageError,
     ForbiddenError,
     NotFoundError,
@@ -31,6 +32,7 @@ _STATUS: tuple[tuple[type[DocsageError], int, str], ...] = (
     (AuthError, 401, "unauthorized"),
     (ForbiddenError, 403, "forbidden"),
     (NotFoundError, 404, "not_found"),
+    (ConflictError, 409, "conflict"),
     (RateLimitError, 429, "rate_limited"),
     (UsageError, 400, "bad_request"),
     (DocsageError, 503, "unavailable"),

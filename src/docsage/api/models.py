@@ -161,14 +161,24 @@ class FeedbackResponse(BaseModel):
 
 
 class IngestRequest(Strict):
-    path: str = Field(min_length=1, max_length=1024, description="Relative to the ingest root.")
+    path: str = Field(
+        min_length=1,
+        max_length=1024,
+        description="Relative to the ingest root; must lie in the collection's own folder, "
+        "<ingest root>/<collection>/.",
+    )
     collection: str = Field(pattern=COLLECTION_PATTERN)
+    replace: bool = Field(
+        default=False,
+        description="Make this folder the collection's source even if it was ingested from "
+        "another one (its documents that are not in this folder are removed).",
+    )
 
 
 class JobOut(BaseModel):
     id: str
     collection: str
-    state: Literal["queued", "running", "done", "failed"]
+    state: Literal["queued", "running", "done", "failed", "cancelled"]
     progress: dict[str, list[int]] = Field(description="stage -> [done, total]")
     result: dict[str, object] | None
     error: str | None

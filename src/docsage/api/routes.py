@@ -90,10 +90,19 @@ def _job_out(job: Job) -> JobOut:
     )
 
 
-@router.post("/ingest", response_model=JobOut, status_code=202)
+@router.post(
+    "/ingest",
+    response_model=JobOut,
+    status_code=202,
+    responses={409: {"model": ErrorResponse}},
+)
 async def ingest(body: IngestRequest, svc: ServiceDep, who: Caller) -> JobOut:
-    """Start ingesting a folder under DOCSAGE_INGEST_ROOT (needs the ingest scope)."""
-    job = await run(svc, lambda: svc.start_ingest(who, body.path, body.collection))
+    """Start ingesting a folder of DOCSAGE_INGEST_ROOT/<collection> (needs the ingest scope);
+    409 while another ingest of the collection runs."""
+    job = await run(
+        svc,
+        lambda: svc.start_ingest(who, body.path, body.collection, replace_source=body.replace),
+    )
     return _job_out(job)
 
 
@@ -101,3 +110,12 @@ async def ingest(body: IngestRequest, svc: ServiceDep, who: Caller) -> JobOut:
 async def job(job_id: Annotated[str, Path(max_length=64)], svc: ServiceDep, who: Caller) -> JobOut:
     """Progress of an ingest job started by this key."""
     return _job_out(await run(svc, lambda: svc.job(who, job_id)))
+
+
+@router.delete("/jobs/{job_id}", response_model=JobOut, status_code=202)
+async def cancel_job(
+    job_id: Annotated[str, Path(max_length=64)], svc: ServiceDep, who: Caller
+) -> JobOut:
+    """Cancel a queued or running ingest job of this key; it ends in state "cancelled" and
+    the index keeps what was committed (follow it with GET)."""
+    return _job_out(await run(svc, lambda: svc.cancel_job(who, job_id)))

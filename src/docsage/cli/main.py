@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -45,6 +47,20 @@ def _open(home: Path | None) -> Docsage:
     return Docsage(Settings.from_env(home=home))
 
 
+@contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C ends an ingest with a message and status 130, not a traceback. What it leaves
+    is consistent: the text is one transaction and vectors commit per batch, and the ingest
+    lock is released on the way out."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        render.err_console.print(
+            "interrupted: the index keeps what was committed; run the command again to resume"
+        )
+        raise typer.Exit(130) from None
+
+
 @app.command()
 def ingest(
     path: Annotated[Path, typer.Argument(help="Folder of docs and code to ingest.")],
@@ -62,10 +78,21 @@ def ingest(
     embed_seconds: Annotated[
         float | None, typer.Option(help="Stop embedding after this many seconds.")
     ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Make PATH the collection's source even if it came from another folder "
+            "(removes its documents that are not in PATH).",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
-    """Ingest (or re-ingest, incrementally) a folder into a collection."""
-    with _open(home) as ds, render.progress_bars(not quiet) as progress:
+    """Ingest (or re-ingest, incrementally) a folder into a collection.
+
+    A collection has one source folder; another folder is refused unless --replace is given,
+    and so is a second ingest of a collection while one is running."""
+    with _open(home) as ds, render.progress_bars(not quiet) as progress, _interruptible():
         report = ds.ingest(
             path,
             collection=collection,
@@ -73,6 +100,7 @@ def ingest(
             use_default_ignores=not no_default_ignores,
             embed=not no_embed,
             embed_seconds=embed_seconds,
+            replace_source=replace,
             progress=progress,
         )
     render.print_report(report)

@@ -222,6 +222,8 @@ def print_report(report: IngestReport) -> None:
             f"[yellow]{report.vectors_missing} chunks still lack vectors; search is lexical for "
             "them until `docsage embed` (or the next ingest) finishes.[/]"
         )
+    for note in report.notes:
+        console.print(f"[yellow]Note:[/] {escape(note.source)}: {escape(note.note)}")
     if report.skipped:
         reasons = Counter(_reason_key(s.reason) for s in report.skipped)
         console.print(f"[yellow]Skipped {len(report.skipped)} files:[/]")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from docsage.errors import ParseError, UsageError
@@ -18,7 +18,7 @@ from docsage.ingest.links import outgoing_links
 from docsage.ingest.parsers.registry import parser_for
 from docsage.ingest.sources import DEFAULT_MAX_BYTES, ReadFile, SourceFile, iter_read, walk
 from docsage.ports import Embedder, FileUpdate, Store
-from docsage.types import Chunk, Document, IngestReport, SkippedFile
+from docsage.types import Chunk, Document, FileNote, IngestReport, SkippedFile
 
 PARSER_VERSION = "4"
 ProgressFn = Callable[[str, int, int], None]
@@ -38,11 +38,14 @@ class IngestOptions:
     chunking: ChunkingPolicy = field(default_factory=ChunkingPolicy)
     embed_batch: int = 256
     embed_seconds: float | None = None  # stop embedding after this long; the rest waits
+    max_chunks_per_file: int = 0  # 0 = no limit
+    max_chunks_per_ingest: int = 0
 
 
 @dataclass(kw_only=True)
 class _RunState:
     skipped: list[SkippedFile] = field(default_factory=list)
+    notes: list[FileNote] = field(default_factory=list)
     ingested: int = 0
     unchanged: int = 0
     chunks_written: int = 0
@@ -93,10 +96,36 @@ def _updates(
             reason = f"parser failed: {type(exc).__name__}: {exc}"
             state.skipped.append(SkippedFile(source=read.source, reason=reason[:300]))
             continue
+        if read.encoding != "utf-8":
+            state.notes.append(FileNote(source=read.source, note=f"decoded as {read.encoding}"))
+        bounded = _bounded(update, options, state)
+        if bounded is None:
+            continue
         state.ingested += 1
-        state.chunks_written += len(update.chunks)
+        state.chunks_written += len(bounded.chunks)
         progress("chunks", state.chunks_written, 0)
-        yield update
+        yield bounded
+
+
+def _bounded(update: FileUpdate, options: IngestOptions, state: _RunState) -> FileUpdate | None:
+    """``update`` cut to the chunk limits (noted), or ``None`` (skipped) once the ingest's
+    budget is spent. A cut document gets a marked hash, so the next ingest parses it again
+    (under the limits then in force) instead of keeping the cut copy as "unchanged"."""
+    source, chunks = update.document.source, update.chunks
+    per_file, per_ingest = options.max_chunks_per_file, options.max_chunks_per_ingest
+    room = per_ingest - state.chunks_written if per_ingest else len(chunks)
+    if room <= 0:
+        reason = f"over the ingest's chunk limit (DOCSAGE_MAX_CHUNKS_PER_INGEST={per_ingest})"
+        state.skipped.append(SkippedFile(source=source, reason=reason))
+        return None
+    keep = min(len(chunks), room, per_file or len(chunks))
+    if keep == len(chunks):
+        return update
+    limit = "DOCSAGE_MAX_CHUNKS_PER_FILE" if keep == per_file else "DOCSAGE_MAX_CHUNKS_PER_INGEST"
+    note = f"cut to its first {keep} of {len(chunks)} chunks ({limit})"
+    state.notes.append(FileNote(source=source, note=note))
+    document = replace(update.document, content_hash=update.document.content_hash + ":cut")
+    return replace(update, document=document, chunks=chunks[:keep])
 
 
 def ingest_folder(
@@ -147,6 +176,7 @@ def ingest_folder(
         chunks_embedded=embedded,
         vectors_missing=missing,
         skipped=tuple(state.skipped),
+        notes=tuple(state.notes),
         index_version=version,
         seconds=time.perf_counter() - started,
     )

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import charset_normalizer
 import pathspec
 
 from docsage.types import SkippedFile
@@ -62,6 +63,7 @@ class ReadFile:
     text: str
     content_hash: str
     size: int
+    encoding: str = "utf-8"  # what the text was decoded from; anything else is reported
 
 
 def ignore_spec(root: Path, extra: Sequence[str], use_defaults: bool) -> pathspec.PathSpec:  # type: ignore[type-arg]
@@ -139,16 +141,53 @@ def read_source(file: SourceFile, *, max_bytes: int, salt: str) -> ReadFile | Sk
         return SkippedFile(source=file.source, reason=f"unreadable: {exc.strerror or exc}")
     if not data.strip():
         return SkippedFile(source=file.source, reason="empty file")
-    if b"\x00" in data[:8192]:
-        return SkippedFile(source=file.source, reason="binary file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return SkippedFile(
-            source=file.source, reason=f"not UTF-8 text (invalid byte at offset {exc.start})"
-        )
+    decoded = decode(data)
+    if isinstance(decoded, str):
+        return SkippedFile(source=file.source, reason=decoded)
+    text, encoding = decoded
     digest = hashlib.sha256(salt.encode() + b"\0" + data).hexdigest()
-    return ReadFile(source=file.source, text=text, content_hash=digest, size=size)
+    return ReadFile(
+        source=file.source, text=text, content_hash=digest, size=size, encoding=encoding
+    )
+
+
+# UTF-32's marks first: the little-endian one starts with UTF-16's.
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+def decode(data: bytes) -> tuple[str, str] | str:
+    """``(text, encoding)``, or the reason the bytes are not text.
+
+    A UTF-16/32 byte-order mark first (those files are full of NUL bytes, so before the
+    binary check); then UTF-8 (most files); then charset-normalizer's best guess for legacy
+    8-bit text (Latin-1, cp1252...), which the ingest report names.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding
+            except UnicodeDecodeError:
+                return f"not {encoding} text despite its byte-order mark"
+    if b"\x00" in data[:8192]:
+        return "binary file"
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    matches = charset_normalizer.from_bytes(data)
+    best = matches.best()
+    if best is None:
+        return "not text in any charset we could detect"
+    # Short texts tie between many 8-bit charsets; break the tie towards windows-1252, which
+    # is what browsers assume for undeclared legacy text (it covers Latin-1's letters).
+    tied = [m for m in matches if (m.chaos, m.coherence) == (best.chaos, best.coherence)]
+    best = next((m for m in tied if m.encoding == "cp1252"), best)
+    return str(best), best.encoding
 
 
 def iter_read(

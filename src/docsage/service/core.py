@@ -8,7 +8,6 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TypedDict
 
 from docsage.app import Docsage
@@ -18,7 +17,7 @@ from docsage.ports import CollectionInfo
 from docsage.retrieve import SearchResult
 from docsage.service import metrics
 from docsage.service.cache import CachedRetriever, LRUCache, ServiceDocsage, normalise
-from docsage.service.jobs import Job, JobRunner
+from docsage.service.jobs import Job, JobRunner, collection_folder
 from docsage.service.keys import ApiKey, KeyStore
 from docsage.service.limits import (
     DEGRADE_MODES,
@@ -343,34 +342,42 @@ class Service:
 
     def feedback(self, who: Principal, answer_id: str, rating: int, comment: str) -> None:
         self.require(who, "ask")
-        owner = self.log.owner(answer_id)
-        if who.key is not None and owner != who.key.id and not who.key.has_scope("admin"):
-            raise NotFoundError(f"no answer {answer_id!r} for this key")
+        if not self._owns_answer(who, answer_id):
+            # A foreign answer id gets exactly the error of a missing one: ids cannot be probed.
+            raise NotFoundError(
+                f"no answer {answer_id!r} for this key; use the id an /v1/ask response gave"
+            )
         self.log.add_feedback(answer_id, who.key_id, rating, comment)
         metrics.FEEDBACK.labels("up" if rating > 0 else "down").inc()
 
-    def start_ingest(self, who: Principal, path: str, collection: str) -> Job:
+    def _owns_answer(self, who: Principal, answer_id: str) -> bool:
+        try:
+            owner = self.log.owner(answer_id)
+        except NotFoundError:
+            return False
+        return who.key is None or owner == who.key.id or who.key.has_scope("admin")
+
+    def start_ingest(
+        self, who: Principal, path: str, collection: str, *, replace_source: bool = False
+    ) -> Job:
         self.require(who, "ingest")
         if not who.can_read(collection):
             raise ForbiddenError(f"this API key may not write collection {collection!r}")
-        return self.jobs.start(who.key_id, collection, self._allowed_path(path))
-
-    def _allowed_path(self, path: str) -> Path:
-        if not self.settings.ingest_root:
-            raise ForbiddenError("ingest over HTTP is off; set DOCSAGE_INGEST_ROOT to enable it")
-        root = Path(self.settings.ingest_root).resolve()
-        target = (root / path).resolve()
-        if not target.is_relative_to(root):
-            raise ForbiddenError(f"{path!r} is outside the allowed ingest root")
-        if not target.is_dir():
-            raise NotFoundError(f"{path!r} is not a folder under the ingest root")
-        return target
+        folder = collection_folder(self.settings.ingest_root, collection, path)
+        claim = self.ds.claim_ingest(folder, collection=collection, replace_source=replace_source)
+        try:
+            return self.jobs.start(who.key_id, claim, folder)
+        except BaseException:
+            self.ds.claims.release(claim, completed=False)
+            raise
 
     def job(self, who: Principal, job_id: str) -> Job:
-        job = self.jobs.get(job_id)
-        if who.key is not None and job.key_id != who.key.id and not who.key.has_scope("admin"):
-            raise NotFoundError(f"no job {job_id!r} for this key")
-        return job
+        admin = who.key is not None and who.key.has_scope("admin")
+        return self.jobs.get(job_id, who.key_id, admin=admin)
+
+    def cancel_job(self, who: Principal, job_id: str) -> Job:
+        admin = who.key is not None and who.key.has_scope("admin")
+        return self.jobs.cancel(job_id, who.key_id, admin=admin)
 
     def ready(self) -> dict[str, object]:
         """Raises if the index cannot be read; loads the embedder so the first query is fast."""

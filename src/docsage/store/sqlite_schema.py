@@ -146,6 +146,18 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "0004_ingest_sources",
+        """
+        CREATE TABLE ingest_sources (
+            collection TEXT PRIMARY KEY,
+            root TEXT NOT NULL,
+            holder TEXT,
+            held_since REAL
+        );
+        """,
+    ),
+    ("0005_job_cancel", "ALTER TABLE jobs ADD COLUMN cancel_requested REAL"),
 )
 
 

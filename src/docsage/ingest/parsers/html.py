@@ -58,6 +58,21 @@ def html_title(text: str) -> str:
     return squash(node.text()) if node else ""
 
 
+MAX_NESTING = 256
+"""Deeper element trees are refused: the walk below recurses once or twice per level, and a
+generated page thousands of levels deep would otherwise die of a RecursionError."""
+
+
+def _nesting(root: LexborNode) -> int:
+    """How deep the element tree goes, counted without recursion; stops past MAX_NESTING."""
+    deepest, stack = 0, [(root, 0)]
+    while stack and deepest <= MAX_NESTING:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.iter())
+    return deepest
+
+
 def parse(text: str) -> list[Section]:
     """Sections of an HTML page: one per heading and one per API description."""
     if not text.strip():
@@ -72,6 +87,11 @@ def parse(text: str) -> list[Section]:
     root = next((n for n in map(tree.css_first, _ROOTS) if n is not None), tree.root)
     if root is None:
         return []
+    if _nesting(root) > MAX_NESTING:
+        raise ParseError(
+            f"nesting too deep: HTML elements nested more than {MAX_NESTING} levels deep "
+            "(generated markup?); flatten the page to ingest it"
+        )
     return _Walker(squash(title_node.text()) if title_node else "").run(root)
 
 
