@@ -16,6 +16,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,9 @@ from docsage.models.chat import OnToken
 from docsage.service.core import AskOutcome
 
 log = logging.getLogger(__name__)
+# Streamed answers get their own threads, as many as anyio gives the other routes: the
+# loop's default executor has only cores + 4, too few for streams that wait on a model.
+STREAM_THREADS = ThreadPoolExecutor(max_workers=40, thread_name_prefix="docsage-stream")
 DONE = "data: [DONE]\n\n"
 
 
@@ -71,7 +75,7 @@ class AnswerFeed:
 
         # Token callbacks are queued on the loop before the future's result, so no piece
         # is ever read after the answer reports done.
-        feed.future = loop.run_in_executor(None, work, on_token)
+        feed.future = loop.run_in_executor(STREAM_THREADS, work, on_token)
         return feed
 
     def _put(self, text: str) -> None:
