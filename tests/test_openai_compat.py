@@ -11,6 +11,8 @@ import httpx
 import openai
 import pytest
 
+from docsage.api.openai_history import rule_rewrite
+from docsage.api.openai_params import OutputLimit
 from test_api_support import cli, new_key, start, stop
 
 INSTALL = """\
@@ -170,3 +172,20 @@ def test_a_rate_limited_stream_gets_429_with_retry_after_before_any_event(
     assert limited.status_code == 429, limited.text
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
     assert limited.json()["error"]["type"] == "rate_limited"
+
+
+def test_a_stop_sequence_split_across_pieces_is_caught_and_never_sent() -> None:
+    limit = OutputLimit(stop=("END",))
+    sent = limit.feed("one two E") + limit.feed("N") + limit.feed("D three") + limit.close()
+    assert sent == "one two " and limit.finish_reason == "stop"
+    limit = OutputLimit(stop=("END",))
+    assert limit.feed("one E") + limit.feed("nd") + limit.close() == "one End"
+
+
+def test_the_rule_rewrite_keeps_the_topic_through_a_chain_of_follow_ups() -> None:
+    turns = ["How do I install tidepool?", "And how do I remove it again?", "Does that need root?"]
+    assert rule_rewrite(turns[:2]) == "How do I remove tidepool again?"
+    assert rule_rewrite(turns) == "Does tidepool need root?"
+    assert rule_rewrite(["How do I install tidepool?", "Where are logs kept?"]) == (
+        "Where are logs kept?"
+    )
