@@ -208,17 +208,18 @@ class VerifiedStream:
         final = verify(
             "".join(self.raw), self.passages, threshold=self.threshold, action=self.action
         )
-        self._send(final.text)
+        self._send(final)
         return final
 
     def _flush(self, text: str) -> None:
         if text:
-            self._send(
-                verify(text, self.passages, threshold=self.threshold, action=self.action).text
-            )
+            self._send(verify(text, self.passages, threshold=self.threshold, action=self.action))
 
-    def _send(self, rendered: str) -> None:
-        if not rendered.startswith(self.sent) or len(rendered) == len(self.sent):
+    def _send(self, checked: Verified) -> None:
+        # Until one unit is supported the answer may still end as an abstention (and in
+        # "mark" mode the marked text would already be out), so nothing goes out before.
+        rendered = checked.text
+        if checked.empty or not rendered.startswith(self.sent) or len(rendered) == len(self.sent):
             return
         if not self.first_emit:
             self.first_emit = time.perf_counter()

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 
 from docsage.api import chat, routes
 from docsage.api.middleware import BodyLimit, Metrics
+from docsage.api.openai_params import OpenAIRequestError, openai_error
 from docsage.errors import (
     AuthError,
     ConflictError,
@@ -88,6 +89,7 @@ def create_app(settings: Settings, *, span_exporter: SpanExporter | None = None)
     app.include_router(chat.router)
     _health(app, service)
     app.add_exception_handler(DocsageError, _docsage_error)
+    app.add_exception_handler(OpenAIRequestError, openai_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(TimeoutError, _timeout)

@@ -1,93 +1,50 @@
-"""``POST /v1/chat/completions`` (OpenAI-compatible) and ``GET /v1/models``.
+"""``POST /v1/chat/completions`` (OpenAI-compatible), ``GET /v1/models[/{id}]`` and
+``POST /v1/embeddings``.
 
 The collection comes from ``collection`` or from the model name ``docsage:<collection>``. The
 answer text ends with a "Sources" list, and the structured citations travel in an extra
-``citations`` field (on the response, and on the last chunk when streaming).
+``citations`` field (on the response, and on the last chunk when streaming). A follow-up
+question is made standalone from the earlier turns (``docsage.api.openai_history``).
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import Annotated, Literal
 
-import anyio
+import numpy as np
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from docsage.api.convert import ask_response
 from docsage.api.deps import Caller, ServiceDep, check_question, run
-from docsage.api.models import COLLECTION_PATTERN, MAX_TEXT, AskResponse, CitationOut
+from docsage.api.models import AskResponse
+from docsage.api.openai_history import standalone
+from docsage.api.openai_models import (
+    MODEL_PREFIX,
+    ChatChoice,
+    ChatRequest,
+    ChatResponse,
+    ChatUsage,
+    EmbeddingOut,
+    EmbeddingsRequest,
+    EmbeddingsResponse,
+    EmbeddingsUsage,
+    ModelOut,
+    ModelsResponse,
+)
+from docsage.api.openai_params import OutputLimit, limit_text
+from docsage.api.openai_stream import DONE, AnswerFeed, event, first_piece, guarded
 from docsage.api.routes import _ERRORS
-from docsage.errors import NotFoundError, UsageError
+from docsage.errors import ConfigError, NotFoundError, UsageError
+from docsage.models.chat import OnToken, estimate_tokens
 from docsage.service.core import AskOutcome, Principal, Service
 
 router = APIRouter(prefix="/v1", responses=_ERRORS)
-MODEL_PREFIX = "docsage"
-
-
-class TextPart(BaseModel):
-    type: Literal["text"]
-    text: str = Field(max_length=MAX_TEXT)
-
-
-class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: Annotated[str, Field(max_length=MAX_TEXT)] | list[TextPart] | None = None
-
-    def text(self) -> str:
-        if isinstance(self.content, list):
-            return "\n".join(p.text for p in self.content)
-        return self.content or ""
-
-
-class ChatRequest(BaseModel):
-    """OpenAI's fields that docsage does not use (temperature, max_tokens...) are ignored."""
-
-    model_config = ConfigDict(extra="ignore")
-    model: str = Field(MODEL_PREFIX, max_length=200, description="'docsage:<collection>'")
-    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
-    stream: bool = False
-    collection: str | None = Field(None, pattern=COLLECTION_PATTERN)
-    agent: bool = Field(False, description="docsage: let the chat model search with tools.")
-
-
-class ChatChoice(BaseModel):
-    index: int
-    message: dict[str, str]
-    finish_reason: str
-
-
-class ChatUsage(BaseModel):
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
-
-
-class ChatResponse(BaseModel):
-    id: str
-    object: Literal["chat.completion"] = "chat.completion"
-    created: int
-    model: str
-    choices: list[ChatChoice]
-    usage: ChatUsage
-    citations: list[CitationOut]
-    docsage: AskResponse
-
-
-class ModelOut(BaseModel):
-    id: str
-    object: Literal["model"] = "model"
-    created: int = 0
-    owned_by: str = "docsage"
-
-
-class ModelsResponse(BaseModel):
-    object: Literal["list"] = "list"
-    data: list[ModelOut]
+EXTRACTIVE = "extractive"
 
 
 def collection_of(body: ChatRequest) -> str | None:
@@ -99,14 +56,23 @@ def collection_of(body: ChatRequest) -> str | None:
     return name or None
 
 
-def question_of(body: ChatRequest) -> str:
-    users = [m.text() for m in body.messages if m.role == "user" and m.text().strip()]
-    if not users:
+def question_of(svc: Service, body: ChatRequest) -> str:
+    """The last user turn, made standalone from the conversation when it follows up (by
+    the configured chat model, or by rule with the extractive default)."""
+    turns = [(m.role, m.text()) for m in body.messages if m.role in ("user", "assistant")]
+    if not any(role == "user" and text.strip() for role, text in turns):
         raise UsageError("no user message with text to answer")
-    return users[-1]
+    spec = svc.settings.model
+    model = None if spec == EXTRACTIVE else svc.ds.chat_model(spec)
+    return standalone(turns, model)
 
 
-def content_of(answer: AskResponse) -> str:
+def content_of(answer: AskResponse, json_mode: bool = False) -> str:
+    if json_mode:
+        cited = [{"number": c.number, "ref": c.ref, "quote": c.quote} for c in answer.citations]
+        return json.dumps(
+            {"answer": answer.answer, "abstained": answer.abstained, "citations": cited}
+        )
     if answer.answer is None:  # degraded to search-only
         lines = [f"Search results only ({answer.degraded_reason}):"]
         lines += [f"- {h.ref} ({h.title})" for h in answer.sources]
@@ -120,86 +86,82 @@ def content_of(answer: AskResponse) -> str:
     return answer.answer + "\n\nSources:\n" + "\n".join(sources)
 
 
+def usage_of(answer: AskResponse) -> ChatUsage:
+    used = answer.usage
+    total = used.input_tokens + used.output_tokens
+    return ChatUsage(
+        prompt_tokens=used.input_tokens, completion_tokens=used.output_tokens, total_tokens=total
+    )
+
+
 def _chunk(base: dict[str, object], delta: dict[str, str], finish: str | None) -> dict[str, object]:
     choice = {"index": 0, "delta": delta, "finish_reason": finish}
     return {**base, "object": "chat.completion.chunk", "choices": [choice]}
 
 
-def _event(payload: dict[str, object]) -> str:
-    return f"data: {json.dumps(payload)}\n\n"
-
-
-def closing_events(answer: AskResponse, base: dict[str, object], sent: str) -> Iterator[str]:
-    """What follows the streamed text: the rest of the content (the Sources list, or all
-    of it for a cached answer), a final chunk with citations, usage and docsage's
-    verification and trace, then ``[DONE]``."""
-    content = content_of(answer)
-    rest = content[len(sent) :] if content.startswith(sent) else ""
-    for start in range(0, len(rest), 80):
-        yield _event(_chunk(base, {"content": rest[start : start + 80]}, None))
-    last = _chunk(base, {}, "stop") | {
+def closing_events(
+    answer: AskResponse, base: dict[str, object], body: ChatRequest, limit: OutputLimit
+) -> Iterator[str]:
+    """The last chunk (finish_reason, citations, usage and docsage's verification and
+    trace), the usage chunk OpenAI sends for ``stream_options.include_usage``, ``[DONE]``."""
+    usage = usage_of(answer).model_dump()
+    last = _chunk(base, {}, limit.finish_reason) | {
         "citations": [c.model_dump() for c in answer.citations],
-        "usage": {
-            "prompt_tokens": answer.usage.input_tokens,
-            "completion_tokens": answer.usage.output_tokens,
-            "total_tokens": answer.usage.input_tokens + answer.usage.output_tokens,
-        },
+        "usage": usage,
         "docsage": answer.model_dump(
-            include={
-                "id",
-                "model",
-                "abstained",
-                "confidence",
-                "timings",
-                "routes",
-                "verification",
-                "trace",
-            }
+            include={"id", "model", "abstained", "confidence", "timings", "routes"}
+            | {"verification", "trace"}
         ),
     }
-    yield _event(last)
-    yield "data: [DONE]\n\n"
+    yield event(last)
+    if body.stream_options and body.stream_options.include_usage:
+        yield event({**base, "object": "chat.completion.chunk", "choices": [], "usage": usage})
+    yield DONE
 
 
-async def stream_answer(
-    svc: Service, who: Principal, question: str, collection: str | None, body: ChatRequest
+async def stream_events(
+    feed: AnswerFeed, first: str | None, body: ChatRequest, question: str
 ) -> AsyncIterator[str]:
-    """Server-sent events as the answer is generated: verified text goes out as soon as the
-    answerer releases it (see ``docsage.answer.verify.VerifiedStream``)."""
-    send, receive = anyio.create_memory_object_stream[str](max_buffer_size=1000)
+    """Server-sent events: verified text as the answerer releases it (see
+    ``docsage.answer.verify.VerifiedStream``), then the rest of the final content (the
+    Sources list, or all of it for a cached or JSON answer), so what streams is exactly
+    the final content."""
     base: dict[str, object] = {
-        "id": "chatcmpl-pending",
+        "id": "chatcmpl-" + secrets.token_hex(12),
         "created": int(time.time()),
         "model": body.model,
     }
-    yield _event(_chunk(base, {"role": "assistant", "content": ""}, None))
-    done: list[AskOutcome] = []
+    limit = OutputLimit(stop=body.stops, max_tokens=body.token_limit)
+    yield event(_chunk(base, {"role": "assistant", "content": ""}, None))
+    raw, piece = "", first
+    while piece is not None:
+        raw += piece
+        if not body.json_mode and (text := limit.feed(piece)):
+            yield event(_chunk(base, {"content": text}, None))
+        piece = await feed.next()
+    answer = ask_response(feed.outcome(), question, include_sources=True)
+    content = content_of(answer, body.json_mode)
+    rest = content if body.json_mode else content[len(raw) :]
+    if not body.json_mode and not content.startswith(raw):
+        raise RuntimeError("streamed text is not a prefix of the final answer")
+    text = limit.feed(rest) + limit.close()
+    for start in range(0, len(text), 80):
+        yield event(_chunk(base, {"content": text[start : start + 80]}, None))
+    for item in closing_events(answer, base, body, limit):
+        yield item
 
-    def on_token(text: str) -> None:
-        anyio.from_thread.run(send.send, text)
 
-    def ask() -> AskOutcome:
+async def start_stream(
+    svc: Service, who: Principal, question: str, collection: str | None, body: ChatRequest
+) -> StreamingResponse:
+    def work(on_token: OnToken) -> AskOutcome:
         return svc.ask(who, question, collection, "", "chat", agent=body.agent, on_token=on_token)
 
-    async def work() -> None:
-        async with send:
-            done.append(await run(svc, ask))
-
-    sent = ""
-    try:
-        async with receive, anyio.create_task_group() as group:
-            group.start_soon(work)
-            async for piece in receive:
-                sent += piece
-                yield _event(_chunk(base, {"content": piece}, None))
-    except Exception as exc:  # headers are gone: the error travels as a last event
-        yield _event({"error": {"type": type(exc).__name__, "message": str(exc)}})
-        yield "data: [DONE]\n\n"
-        return
-    answer = ask_response(done[0], question, include_sources=True)
-    base["id"] = f"chatcmpl-{answer.id}"
-    for event in closing_events(answer, base, sent):
-        yield event
+    feed = AnswerFeed.start(work, svc.settings.request_timeout_s)
+    first = await first_piece(feed)  # admission and early failures raise here, before the 200
+    events = guarded(stream_events(feed, first, body, question))
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events, media_type="text/event-stream", headers=headers)
 
 
 @router.post(
@@ -211,31 +173,26 @@ async def chat_completions(
     body: ChatRequest, svc: ServiceDep, who: Caller
 ) -> ChatResponse | StreamingResponse:
     """OpenAI-compatible chat; ``stream: true`` answers with server-sent events."""
-    question, collection = question_of(body), collection_of(body)
+    body.refuse_unsupported()
+    collection = collection_of(body)
+    await run(svc, lambda: svc.readable(who, collection))  # a 404 before any model call
+    question = await run(svc, lambda: question_of(svc, body))
     check_question(svc, question)
     if body.stream:
-        await run(svc, lambda: svc.readable(who, collection))  # a 404 before the stream starts
-        events = stream_answer(svc, who, question, collection, body)
-        return StreamingResponse(events, media_type="text/event-stream")
+        return await start_stream(svc, who, question, collection, body)
     out = await run(svc, lambda: svc.ask(who, question, collection, "", "chat", agent=body.agent))
     answer = ask_response(out, question, include_sources=True)
-    usage = answer.usage
+    content, finish = limit_text(content_of(answer, body.json_mode), body.stops, body.token_limit)
     return ChatResponse(
         id=f"chatcmpl-{answer.id}",
         created=int(time.time()),
         model=body.model,
         choices=[
             ChatChoice(
-                index=0,
-                message={"role": "assistant", "content": content_of(answer)},
-                finish_reason="stop",
+                index=0, message={"role": "assistant", "content": content}, finish_reason=finish
             )
         ],
-        usage=ChatUsage(
-            prompt_tokens=usage.input_tokens,
-            completion_tokens=usage.output_tokens,
-            total_tokens=usage.input_tokens + usage.output_tokens,
-        ),
+        usage=usage_of(answer),
         citations=answer.citations,
         docsage=answer,
     )
@@ -246,3 +203,37 @@ async def models(svc: ServiceDep, who: Caller) -> ModelsResponse:
     """One model per readable collection, for chat UIs that list models."""
     infos = await run(svc, lambda: svc.collections(who))
     return ModelsResponse(data=[ModelOut(id=f"{MODEL_PREFIX}:{c.name}") for c in infos])
+
+
+@router.get("/models/{model_id}", response_model=ModelOut)
+async def model(model_id: str, svc: ServiceDep, who: Caller) -> ModelOut:
+    """One model, ``docsage:<collection>``; 404 for a collection the key may not read."""
+    infos = await run(svc, lambda: svc.collections(who))
+    known = {f"{MODEL_PREFIX}:{c.name}" for c in infos}
+    if model_id not in known:
+        raise NotFoundError(f"no model {model_id!r}; GET /v1/models lists the ones you may use")
+    return ModelOut(id=model_id)
+
+
+@router.post("/embeddings", response_model=EmbeddingsResponse)
+async def embeddings(body: EmbeddingsRequest, svc: ServiceDep, who: Caller) -> EmbeddingsResponse:
+    """Vectors from the configured embedder (``DOCSAGE_EMBEDDER``), in OpenAI's shape."""
+    texts = body.texts
+    svc.require(who, "ask")
+    embedder = svc.ds.embedder
+    if embedder is None:
+        raise ConfigError("no embedder is configured: set DOCSAGE_EMBEDDER")
+    vectors = await run(svc, lambda: embedder.embed(texts))
+    data = [
+        EmbeddingOut(index=i, embedding=_encoded(v, body.encoding_format))
+        for i, v in enumerate(vectors)
+    ]
+    tokens = sum(estimate_tokens(t) for t in texts)
+    usage = EmbeddingsUsage(prompt_tokens=tokens, total_tokens=tokens)
+    return EmbeddingsResponse(data=data, model=embedder.name, usage=usage)
+
+
+def _encoded(vector: np.ndarray, encoding: str) -> list[float] | str:
+    if encoding == "base64":  # what the openai SDK asks for by default: float32 bytes
+        return base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode()
+    return [float(x) for x in vector]
