@@ -22,7 +22,8 @@ from docsage.api.deps import Caller, ServiceDep, check_question, run
 from docsage.api.models import COLLECTION_PATTERN, MAX_TEXT, AskResponse, CitationOut
 from docsage.api.routes import _ERRORS
 from docsage.errors import NotFoundError, UsageError
-from docsage.service.core import AskOutcome, Principal, Service
+from docsage.service.core import Principal, Service
+from docsage.service.outcome import AskOutcome
 
 router = APIRouter(prefix="/v1", responses=_ERRORS)
 MODEL_PREFIX = "docsage"
