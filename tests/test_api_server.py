@@ -122,7 +122,7 @@ def test_scopes_are_enforced(server: Server) -> None:
 def test_malformed_input_gets_a_4xx_with_a_reason(server: Server) -> None:
     cases = [
         ({"question": ""}, 422),
-        ({"question": "x" * 2001, "collection": "alpha"}, 400),
+        ({"question": "x" * 2001, "collection": "alpha"}, 422),
         ({"question": "hi", "collection": "alpha", "colour": "red"}, 422),
         ({"question": 5}, 422),
         ({"question": "hi", "collection": "../etc"}, 422),

@@ -41,7 +41,8 @@ from docsage.api.openai_stream import DONE, AnswerFeed, event, first_piece, guar
 from docsage.api.routes import _ERRORS
 from docsage.errors import ConfigError, NotFoundError, UsageError
 from docsage.models.chat import OnToken, estimate_tokens
-from docsage.service.core import AskOutcome, Principal, Service
+from docsage.service.core import Principal, Service
+from docsage.service.outcome import AskOutcome
 
 router = APIRouter(prefix="/v1", responses=_ERRORS)
 EXTRACTIVE = "extractive"

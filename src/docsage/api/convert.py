@@ -17,7 +17,7 @@ from docsage.api.models import (
     UsageOut,
     VerificationOut,
 )
-from docsage.service.core import AskOutcome
+from docsage.service.outcome import AskOutcome
 from docsage.types import Answer, Citation, Hit
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, NoReturn, TypeVar
 
 import anyio
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from docsage.errors import ForbiddenError, UsageError
+from docsage.errors import ForbiddenError
 from docsage.service.core import Principal, Service
 from docsage.service.keys import is_loopback
 
@@ -46,6 +47,11 @@ async def run(svc: Service, fn: Callable[[], T]) -> T:
 def check_question(svc: Service, text: str) -> None:
     limit = svc.settings.max_question_chars
     if len(text) > limit:
-        raise UsageError(f"question is {len(text)} characters; the limit is {limit}")
+        # The same 422 as the schema's own bounds: a limit is a validation rule, just configurable.
+        _invalid(f"{len(text)} characters; the limit is {limit} (DOCSAGE_MAX_QUESTION_CHARS)")
     if not text.strip():
-        raise UsageError("question is empty")
+        _invalid("question is blank")
+
+
+def _invalid(reason: str) -> NoReturn:
+    raise RequestValidationError([{"loc": ("body", "question"), "msg": reason}])

@@ -17,12 +17,13 @@ async def _error(send: Send, status: int, kind: str, message: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
-    """413 for a body over ``max_bytes``, by Content-Length or while it streams in."""
+    """413 for a body over ``max_bytes``, by Content-Length or while it streams in.
+
+    A body without Content-Length (chunked) is read here, up to the bound, before the app
+    sees it: an exception raised from inside the app's own read would reach the framework's
+    body parser, which answers 400 for anything that goes wrong there.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -34,30 +35,42 @@ class BodyLimit:
             return
         message = f"request body over {self.max_bytes} bytes (DOCSAGE_MAX_BODY_BYTES)"
         length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+        if length is not None:
+            if not length.isdigit() or int(length) > self.max_bytes:
+                await _error(send, 413, "payload_too_large", message)
+                return
+            await self.app(scope, receive, send)
+            return
+        first = await self._read_bounded(receive)
+        if first is None:
             await _error(send, 413, "payload_too_large", message)
             return
+        await self.app(scope, _replay(first, receive), send)
+
+    async def _read_bounded(self, receive: Receive) -> Message | None:
+        """The whole body as one message, or None once it passes the bound."""
+        chunks: list[bytes] = []
         seen = 0
-        started = False
-
-        async def limited() -> Message:
-            nonlocal seen
+        while True:
             msg = await receive()
-            seen += len(msg.get("body", b""))
+            if msg["type"] != "http.request":
+                return msg  # a disconnect: let the app see it
+            chunks.append(msg.get("body", b""))
+            seen += len(chunks[-1])
             if seen > self.max_bytes:
-                raise _TooLarge
-            return msg
+                return None
+            if not msg.get("more_body", False):
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
-        async def tracking(msg: Message) -> None:
-            nonlocal started
-            started = started or msg["type"] == "http.response.start"
-            await send(msg)
 
-        try:
-            await self.app(scope, limited, tracking)
-        except _TooLarge:
-            if not started:
-                await _error(send, 413, "payload_too_large", message)
+def _replay(first: Message, receive: Receive) -> Receive:
+    """``first`` once, then the server's own messages (so disconnects still arrive)."""
+    pending = [first]
+
+    async def replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replayed
 
 
 class Metrics:

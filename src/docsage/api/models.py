@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 COLLECTION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 MAX_TEXT = 10_000  # hard cap; DOCSAGE_MAX_QUESTION_CHARS (default 2000) is checked on top
@@ -18,8 +18,8 @@ class Strict(BaseModel):
 
 class AskOptions(Strict):
     path_prefix: str = Field("", max_length=512, description="Only sources under this prefix.")
-    include_sources: bool = Field(True, description="Return the closest chunks as well.")
-    agent: bool = Field(False, description="Let the configured chat model search with tools.")
+    include_sources: StrictBool = Field(True, description="Return the closest chunks as well.")
+    agent: StrictBool = Field(False, description="Let the configured chat model search with tools.")
 
 
 class AskRequest(Strict):
@@ -31,7 +31,8 @@ class AskRequest(Strict):
 class SearchRequest(Strict):
     query: str = Field(min_length=1, max_length=MAX_TEXT)
     collection: str | None = Collection
-    k: int = Field(10, ge=1, le=100)
+    # Strict: "5", true and 5.0 are client bugs to report, not values to guess at.
+    k: StrictInt = Field(10, ge=1, le=100)
     mode: Literal["hybrid", "lexical", "dense"] = "hybrid"
     path_prefix: str = Field("", max_length=512)
 

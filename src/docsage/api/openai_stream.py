@@ -22,7 +22,7 @@ from typing import Any
 
 from docsage.errors import DocsageError, RateLimitError, UsageError
 from docsage.models.chat import OnToken
-from docsage.service.core import AskOutcome
+from docsage.service.outcome import AskOutcome
 
 log = logging.getLogger(__name__)
 # Streamed answers get their own threads, as many as anyio gives the other routes: the

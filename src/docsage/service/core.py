@@ -3,18 +3,15 @@ log, metrics and traces wrapped around ``Docsage``; no HTTP here."""
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import TypedDict
 
 from docsage.app import Docsage
 from docsage.errors import AuthError, ForbiddenError, NotFoundError, RateLimitError, UsageError
 from docsage.models.chat import OnToken
 from docsage.ports import CollectionInfo
-from docsage.retrieve import SearchResult
 from docsage.service import metrics
 from docsage.service.cache import CachedRetriever, LRUCache, ServiceDocsage, normalise
 from docsage.service.jobs import Job, JobRunner, collection_folder
@@ -28,13 +25,13 @@ from docsage.service.limits import (
     over_budget,
     retry_after,
 )
+from docsage.service.outcome import EXTRACTIVE, AskOutcome, Usage, usage_of
 from docsage.service.pricing import load_prices
-from docsage.service.requestlog import RequestLog, RequestRecord
-from docsage.service.tracing import SpanExporter, generation_span, make_tracer, stage_spans
+from docsage.service.recording import Recorder
+from docsage.service.requestlog import RequestLog
+from docsage.service.tracing import SpanExporter, make_tracer
 from docsage.settings import Settings
 from docsage.types import Answer
-
-EXTRACTIVE = "extractive"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -54,26 +51,6 @@ class Principal:
         return self.key is None or self.key.has_scope(scope)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Usage:
-    model: str
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class AskOutcome:
-    id: str
-    collection: str
-    answer: Answer | None
-    search: SearchResult | None
-    usage: Usage
-    cache_hit: bool
-    degraded: str | None = None
-    degraded_reason: str | None = None
-
-
 class Service:
     def __init__(self, settings: Settings, *, span_exporter: SpanExporter | None = None) -> None:
         if settings.over_budget not in DEGRADE_MODES:
@@ -87,6 +64,7 @@ class Service:
         self.prices = load_prices(settings.price_table)
         self.answers: LRUCache[Answer] = LRUCache(settings.answer_cache_size)
         self.tracer = make_tracer(settings.otlp_endpoint, span_exporter)
+        self.recorder = Recorder(self.log, self.tracer, capture_content=settings.capture_content)
         self._admit_lock = threading.Lock()
 
     def _ingest_docsage(self) -> Docsage:
@@ -163,7 +141,7 @@ class Service:
         try:
             result = self.ds.search(query, collection=name, k=k, mode=mode, path_prefix=path)  # type: ignore[arg-type]
         except BaseException as exc:
-            self._log_failure(request_id, who, "search", name, exc)
+            self.recorder.failure(request_id, who.key_id, "search", name, exc)
             raise
         hit = self._retrieval_hit()
         out = AskOutcome(
@@ -176,7 +154,7 @@ class Service:
             degraded=self.settings.over_budget if degraded else None,
             degraded_reason=degraded,
         )
-        self._record(who, "search", query, out)
+        self.recorder.success(who.key_id, "search", query, out)
         return out
 
     def ask(
@@ -202,9 +180,9 @@ class Service:
                 request_id, name, question, path, mode, reason, _Ask(agent=agent, on_token=on_token)
             )
         except BaseException as exc:
-            self._log_failure(request_id, who, route, name, exc)
+            self.recorder.failure(request_id, who.key_id, route, name, exc)
             raise
-        self._record(who, route, question, out)
+        self.recorder.success(who.key_id, route, question, out)
         return out
 
     def _answer(
@@ -264,80 +242,6 @@ class Service:
         metrics.CACHE.labels("retrieval", "hit" if hit else "miss").inc()
         return bool(hit)
 
-    # -- recording ----------------------------------------------------------------------
-
-    def _log_failure(
-        self, request_id: str, who: Principal, route: str, name: str, exc: BaseException
-    ) -> None:
-        status = 400 if isinstance(exc, UsageError) else 500
-        self.log.submit(
-            RequestRecord(
-                id=request_id,
-                created_at=time.time(),
-                key_id=who.key_id,
-                route=route,
-                status=status,
-                collection=name,
-            )
-        )
-
-    def _record(self, who: Principal, route: str, question: str, out: AskOutcome) -> None:
-        answer = out.answer
-        record = RequestRecord(
-            id=out.id,
-            created_at=time.time(),
-            key_id=who.key_id,
-            route=route,
-            status=200,
-            collection=out.collection,
-            **_stage_ms(out),
-            **(_content(question, answer) if self.settings.capture_content else {}),
-            abstained=answer.abstained if answer else None,
-            confidence=answer.confidence if answer else None,
-            model=out.usage.model if answer else None,
-            input_tokens=out.usage.input_tokens,
-            output_tokens=out.usage.output_tokens,
-            cost_usd=out.usage.cost_usd,
-            cache_hit=out.cache_hit,
-            degraded=out.degraded,
-            index_version=answer.index_version if answer else None,
-        )
-        self.log.submit(record)
-        self._observe(record, answer)
-
-    def _observe(self, record: RequestRecord, answer: Answer | None) -> None:
-        for stage in ("retrieve", "rerank", "generate"):
-            metrics.STAGE.labels(stage).observe(getattr(record, f"{stage}_ms") / 1000)
-        if answer is None:
-            return
-        metrics.ANSWERS.labels(str(answer.abstained).lower()).inc()
-        for used in answer.usage if not record.cache_hit else ():  # cost by route
-            metrics.TOKENS.labels(used.model, "input").inc(used.input_tokens)
-            metrics.TOKENS.labels(used.model, "output").inc(used.output_tokens)
-            metrics.COST.labels(used.model).inc(used.cost_usd)
-        started = time.time_ns() - int(record.total_ms * 1e6)
-        with self.tracer.start_as_current_span("docsage.ask", start_time=started) as span:
-            span.set_attributes(
-                {
-                    "docsage.collection": record.collection or "",
-                    "docsage.cache_hit": record.cache_hit,
-                    "docsage.abstained": answer.abstained,
-                }
-            )
-            stage_spans(
-                self.tracer,
-                started,
-                [("retrieval", record.retrieve_ms), ("rerank", record.rerank_ms)],
-            )
-            gen_start = started + int((record.retrieve_ms + record.rerank_ms) * 1e6)
-            generation_span(
-                self.tracer,
-                gen_start,
-                record.generate_ms,
-                record.model or EXTRACTIVE,
-                (record.input_tokens, record.output_tokens),
-            )
-
     # -- feedback and jobs --------------------------------------------------------------
 
     def feedback(self, who: Principal, answer_id: str, rating: int, comment: str) -> None:
@@ -395,48 +299,3 @@ class Service:
 class _Ask:
     agent: bool = False
     on_token: OnToken | None = None
-
-
-def usage_of(answer: Answer) -> Usage:
-    """One row for the request log: the answer's model, all routes' tokens and cost."""
-    return Usage(
-        model=answer.model,
-        input_tokens=sum(u.input_tokens for u in answer.usage),
-        output_tokens=sum(u.output_tokens for u in answer.usage),
-        cost_usd=answer.cost_usd,
-    )
-
-
-class _StageMs(TypedDict, total=False):
-    retrieve_ms: float
-    rerank_ms: float
-    generate_ms: float
-    total_ms: float
-
-
-class _Content(TypedDict, total=False):
-    question: str
-    answer: str
-    citations: str
-
-
-def _stage_ms(out: AskOutcome) -> _StageMs:
-    if out.answer is not None:
-        t = out.answer.timings
-        return {
-            "retrieve_ms": t.retrieve_ms,
-            "rerank_ms": t.rerank_ms,
-            "generate_ms": t.generate_ms,
-            "total_ms": t.total_ms,
-        }
-    r = out.search
-    retrieve, rerank = (r.retrieve_ms, r.rerank_ms) if r else (0.0, 0.0)
-    return {"retrieve_ms": retrieve, "rerank_ms": rerank, "total_ms": retrieve + rerank}
-
-
-def _content(question: str, answer: Answer | None) -> _Content:
-    """What privacy mode (DOCSAGE_CAPTURE_CONTENT=false) leaves out of the request log."""
-    if answer is None:
-        return {"question": question}
-    cites = [{"ref": c.ref, "title": c.title, "lines": c.lines} for c in answer.citations]
-    return {"question": question, "answer": answer.text, "citations": json.dumps(cites)}
