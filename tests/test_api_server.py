@@ -21,7 +21,8 @@ ASK = {"question": "How often is a failed job retried?", "collection": "alpha"}
 
 def test_health_ready_and_metrics(server: Server) -> None:
     assert httpx.get(server.url + "/healthz").json() == {"status": "ok"}
-    assert httpx.get(server.url + "/readyz").json()["collections"] == 2
+    # The server is shared by every API test module; others may have added collections.
+    assert httpx.get(server.url + "/readyz").json()["collections"] >= 2
     server.post("alpha", "/v1/ask", ASK)
     text = httpx.get(server.url + "/metrics").text
     assert 'docsage_requests_total{route="/v1/ask",status="200"}' in text
