@@ -53,3 +53,14 @@ def serving(server: S) -> Iterator[S]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def write_sse_words(handler: BaseHTTPRequestHandler, reply: str) -> None:
+    """Send the event-stream headers, then ``reply`` word by word as chat-completion deltas."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/event-stream")
+    handler.end_headers()
+    for word in reply.split(" "):
+        delta = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
+        handler.wfile.write(f"data: {json.dumps(delta)}\n\n".encode())
+        handler.wfile.flush()

@@ -24,7 +24,7 @@ from docsage.models.chat import (
 from docsage.models.fake import EchoChatModel, ScriptedChatModel
 from docsage.models.openai_chat import OpenAIChatModel
 from docsage.testing.chat_contract import ChatModelContract
-from loopback import JsonHandler, LoopbackServer, serving
+from loopback import JsonHandler, LoopbackServer, serving, write_sse_words
 
 HELLO = (Message(role="user", content="Say hello."),)
 
@@ -60,13 +60,7 @@ class _Handler(JsonHandler):
             self.send_json(200, {"choices": [choice], "usage": usage})
 
     def _stream(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.end_headers()
-        for word in self.server.reply.split(" "):
-            delta = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
-            self.wfile.write(f"data: {json.dumps(delta)}\n\n".encode())
-            self.wfile.flush()
+        write_sse_words(self, self.server.reply)
         end = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
         self.wfile.write(f"data: {json.dumps(end)}\n\n".encode())
         if self.server.usage_in_stream:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from loopback import JsonHandler, LoopbackServer, serving
+from loopback import JsonHandler, LoopbackServer, serving, write_sse_words
 from test_api_support import ALPHA, cli, start, stop
 
 SUPPORTED = "Set max_retries to control how often a failed job is attempted again [1].\n\n"
@@ -32,13 +32,7 @@ class _Handler(JsonHandler):
 
     def do_POST(self) -> None:
         self.read_json()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.end_headers()
-        for word in self.server.reply.split(" "):
-            delta = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
-            self.wfile.write(f"data: {json.dumps(delta)}\n\n".encode())
-            self.wfile.flush()
+        write_sse_words(self, self.server.reply)
         if self.server.cut:
             self.wfile.write(b"data: {broken")
             self.close_connection = True
