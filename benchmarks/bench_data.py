@@ -23,6 +23,8 @@ class Case:
     id: str
     question: str
     gold: tuple[str, ...]
+    reference: str = ""
+    answerable: bool = True
 
 
 def python_docs(dest: Path = WORK / "pydocs") -> Path:
@@ -43,6 +45,36 @@ def conala(path: Path = BENCH / "conala-dev.jsonl") -> list[Case]:
         case_id = row["id"] if seen[row["id"]] == 1 else f"{row['id']}~{seen[row['id']]}"
         cases.append(Case(case_id, row["question"], tuple(row["gold_sources"])))
     return cases
+
+
+def faq_cases(path: Path) -> list[Case]:
+    """A FAQ dev set (answerable cases and the unanswerable controls, ``answerable=False``)."""
+    cases = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        cases.append(
+            Case(
+                row["id"],
+                row["question"],
+                tuple(row["gold_sources"]),
+                row.get("reference_answer", ""),
+                bool(row.get("answerable", True)),
+            )
+        )
+    return cases
+
+
+def sqlalchemy_docs() -> Path:
+    """The SQLAlchemy Sphinx source root, read where it lies (skip LICENSE when indexing)."""
+    return BENCH / "sqlalchemy-docs"
+
+
+def git_docs(dest: Path = WORK / "gitdocs") -> Path:
+    """git 2.39's docs (asciidoc ``.txt`` and HTML), fetched once with get-git-docs."""
+    folder = dest / "git"
+    if not (folder / "gitfaq.html").exists():
+        subprocess.run([str(BENCH / "get-git-docs"), str(dest)], check=True)
+    return folder
 
 
 def _sentences(literal: str) -> list[str]:

@@ -332,3 +332,18 @@ def test_rst_body_less_sections_and_version_notes_get_their_lines() -> None:
     # "New in version 3.11." is not in the source: it points at the directive's line
     [note] = sections["noted"].blocks
     assert (note.text, note.line_start, note.line_end) == ("New in version 3.11.", 16, 16)
+
+
+def test_html_asciidoc_labelled_list_takes_the_id_of_its_wrapper() -> None:
+    """asciidoc renders ``[[user-name]]`` before a labelled list as an id on the list's
+    wrapper (git's gitfaq.html): the entry is its own section at that anchor."""
+    page = """<html><body><h2 id="_configuration">Configuration</h2>
+    <div class="dlist" id="user-name"><dl><dt class="hdlist1">What should I put in
+    <code>user.name</code>?</dt><dd><p>Your personal name.</p></dd></dl></div>
+    <div class="dlist"><dl><dt>Plain term</dt><dd><p>plain text</p></dd></dl></div>
+    </body></html>"""
+    sections = {s.anchor: s for s in html.parse(page)}
+    entry = sections["user-name"]
+    assert entry.title == "What should I put in user.name?"
+    assert "Your personal name." in entry.text
+    assert "Plain term" in sections["_configuration"].text

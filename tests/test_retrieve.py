@@ -243,3 +243,69 @@ def test_focus_query_drops_quoted_data_but_keeps_api_references() -> None:
     assert focus_query("md5 of a file named 'filename.exe'") == "md5 of a file named"
     assert focus_query("`len()` of a list") == "len() of a list"
     assert focus_query("`x`") == "`x`"  # nothing left: the whole question is kept
+
+
+@pytest.mark.parametrize(
+    ("question", "heading", "matches"),
+    [
+        ("How do I configure logging?", "How do I configure logging?", True),
+        ("how to configure logging", "How do I configure logging?", True),
+        ("What should I put in user.name?", "What should I put in user.name?", True),
+        ("configure logging", "logging.config: Logging configuration for handlers", False),
+        ("sort a list of dicts by a key", "Sorting HOW TO", False),
+    ],
+)
+def test_title_match_needs_a_near_exact_heading(question: str, heading: str, matches: bool) -> None:
+    from docsage.lexical import query_tokens
+    from docsage.retrieve import title_match
+
+    assert (title_match(frozenset(query_tokens(question)), heading) > 0) is matches
+
+
+def test_a_section_titled_with_the_question_outranks_a_heavily_linked_entry(
+    tmp_path: Path,
+) -> None:
+    """The FAQ case: the in-link prior lifts a hub entry (here 30 links) above the section
+    that answers the question word for word; the heading prior puts the answer first."""
+    from dataclasses import replace as with_
+
+    store = SQLiteStore(tmp_path / "index.sqlite")
+    hub = make_update("c", "api.md", "logging configure logging handlers configure logging")
+    faq = make_update("c", "faq.md", "Use the logging section of the configuration.")
+    faq = with_(
+        faq, chunks=[with_(faq.chunks[0], heading_path=("FAQ", "How do I configure logging?"))]
+    )
+    linkers = [make_update("c", f"p{i}.md", f"page {i}", links=["api.md#s0"]) for i in range(30)]
+    store.apply("c", [hub, faq, *linkers], [])
+    try:
+        for title_weight, first in ((0.0, "api.md#s0"), (2.0, "faq.md#s0")):
+            weights = FusionWeights(link_prior=3.0, title_prior=title_weight)
+            hits = (
+                Retriever(store, None, weights=weights)
+                .search("How do I configure logging?", "c", SearchOptions(mode="lexical"))
+                .hits
+            )
+            assert hits[0].chunk.ref == first
+    finally:
+        store.close()
+
+
+def test_history_pages_rank_below_the_reference_unless_the_question_is_about_a_change(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "index.sqlite")
+    news = make_update("c", "whatsnew/3.11.md", "tomllib parses toml tomllib toml files")
+    ref = make_update("c", "library/tomllib.md", "tomllib parses toml files")
+    store.apply("c", [news, ref], [])
+    try:
+        retriever = Retriever(store, None, weights=FusionWeights(history_prior=0.5))
+        lexical = SearchOptions(mode="lexical")
+        top = retriever.search("parse toml files with tomllib", "c", lexical).hits[0]
+        assert top.chunk.source == "library/tomllib.md"
+        top = retriever.search("what changed for tomllib in 3.11", "c", lexical).hits[0]
+        assert top.chunk.source == "whatsnew/3.11.md"
+        plain = Retriever(store, None, weights=FusionWeights(history_prior=1.0))
+        top = plain.search("parse toml files with tomllib", "c", lexical).hits[0]
+        assert top.chunk.source == "whatsnew/3.11.md"  # what the prior corrects
+    finally:
+        store.close()

@@ -61,6 +61,8 @@ class Docsage:
             rrf_k=self.settings.rrf_k,
             link_prior=self.settings.link_prior,
             api_prior=self.settings.api_prior,
+            title_prior=self.settings.title_prior,
+            history_prior=self.settings.history_prior,
         )
         self.store: Store = store or SQLiteStore(self.settings.index_path)
         self._embedder = embedder

@@ -17,6 +17,7 @@ from typing import Literal, Protocol
 
 from docsage.errors import ConfigError, UsageError
 from docsage.fusion import FusionInput, get_fusion
+from docsage.lexical import query_tokens
 from docsage.ports import Embedder, ScoredChunk, Store
 from docsage.types import Hit
 
@@ -51,6 +52,8 @@ class FusionWeights:
     rrf_k: float = 60.0
     link_prior: float = 0.0
     api_prior: float = 1.0
+    title_prior: float = 0.0
+    history_prior: float = 1.0
 
     def __post_init__(self) -> None:
         get_fusion(self.fusion)  # an unknown name fails here, when settings are read
@@ -94,6 +97,56 @@ def link_prior(inlinks: int, max_inlinks: int, weight: float) -> float:
     if weight <= 0 or inlinks <= 0:
         return 1.0
     return 1.0 + weight * math.log1p(inlinks) / math.log1p(max(max_inlinks, LINK_SATURATION))
+
+
+TITLE_MATCH_MIN = 0.6
+
+
+def title_match(question: frozenset[str], heading: str) -> float:
+    """How nearly a section's own heading says what the question says: the Dice overlap of
+    their content words, 0 below ``TITLE_MATCH_MIN``.
+
+    FAQ and how-to sections are titled with the question they answer ("How do I configure
+    logging?"); when the question is asked in those words, that section is the answer, whatever
+    its in-link count. Below 0.6 an overlap is two or three shared words, which any long
+    section heading has with some question, so it says nothing.
+    """
+    words = frozenset(query_tokens(heading))
+    if not question or not words:
+        return 0.0
+    dice = 2 * len(question & words) / (len(question) + len(words))
+    return dice if dice >= TITLE_MATCH_MIN else 0.0
+
+
+def title_prior(match: float, weight: float, link_weight: float) -> float:
+    """Multiplier for a heading match: ``1 + weight * match``, scaled past the largest link
+    prior (``1 + link_weight``), so an exact title match outranks any hub entry."""
+    if weight <= 0 or match <= 0:
+        return 1.0
+    return (1.0 + link_weight) * (1.0 + weight * match) if link_weight > 0 else 1.0 + weight * match
+
+
+_HISTORY_PAGE = re.compile(
+    r"(?:^|/)(?:changelog|changes|whatsnew|whats_new|news|release[-_]?notes|history)"
+    r"(?:/|[-_.]|\d|$)|(?:^|/)(?:migration|whatsnew)_\w+\.",
+    re.IGNORECASE,
+)
+_ABOUT_CHANGE = re.compile(
+    r"\b(?:new|what's|changed?|changes|changelog|deprecat\w*|removed|migrat\w*|upgrad\w*"
+    r"|releases?|versions?|since|before|after|\d+\.\d+)\b",
+    re.IGNORECASE,
+)
+
+
+def is_history_page(source: str) -> bool:
+    """Changelogs, "What's New" and migration notes (``whatsnew/3.11.html``,
+    ``changelog/migration_20.rst``): they mention every API, in the past tense."""
+    return bool(_HISTORY_PAGE.search(source))
+
+
+def asks_about_change(query: str) -> bool:
+    """Whether the question is about a change or a version, where history pages answer."""
+    return bool(_ABOUT_CHANGE.search(query))
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -152,7 +205,7 @@ class Retriever:
             if options.mode != "lexical"
             else ([], {})
         )
-        hits = self._apply_prior(self._fuse(lexical, dense, extra), collection)
+        hits = self._apply_prior(self._fuse(lexical, dense, extra), collection, focused)
         retrieved = time.perf_counter()
         if self.reranker is not None and hits:
             hits = self.reranker.rerank(query, hits)
@@ -164,20 +217,28 @@ class Retriever:
             dense_available=bool(dense),
         )
 
-    def _apply_prior(self, hits: list[Hit], collection: str) -> list[Hit]:
+    def _apply_prior(self, hits: list[Hit], collection: str, query: str) -> list[Hit]:
         if not hits:
             return hits
-        counts = self.store.link_counts(collection) if self.weights.link_prior > 0 else {}
+        weights = self.weights
+        counts = self.store.link_counts(collection) if weights.link_prior > 0 else {}
         top = max(counts.values(), default=0)
-        rescored = [
-            replace(
-                h,
-                score=h.score
-                * link_prior(counts.get(h.chunk.ref, 0), top, self.weights.link_prior)
-                * (self.weights.api_prior if h.chunk.kind in API_KINDS else 1.0),
+        question = frozenset(query_tokens(query)) if weights.title_prior > 0 else frozenset()
+        history = 1.0 if asks_about_change(query) else weights.history_prior
+
+        def prior(hit: Hit) -> float:
+            heading = hit.chunk.heading_path[-1] if hit.chunk.heading_path else hit.chunk.title
+            by_title = title_prior(
+                title_match(question, heading), weights.title_prior, weights.link_prior
             )
-            for h in hits
-        ]
+            return (
+                link_prior(counts.get(hit.chunk.ref, 0), top, weights.link_prior)
+                * (weights.api_prior if hit.chunk.kind in API_KINDS else 1.0)
+                * by_title
+                * (history if is_history_page(hit.chunk.source) else 1.0)
+            )
+
+        rescored = [replace(h, score=h.score * prior(h)) for h in hits]
         return sorted(rescored, key=lambda h: -h.score)
 
     def _fuse(

@@ -56,6 +56,16 @@ class Settings:
     link_prior: float = _setting(
         3.0, "Weight of the in-link prior (entries the docs link to often rank higher); 0 = off."
     )
+    title_prior: float = _setting(
+        2.0,
+        "Weight of the heading prior: a section whose heading says what the question says "
+        "(an FAQ entry asked in its own words) outranks any in-link prior; 0 = off.",
+    )
+    history_prior: float = _setting(
+        0.5,
+        "Score multiplier for changelogs, What's New and migration notes, unless the question "
+        "asks about a change or a version; 1 = off.",
+    )
     api_prior: float = _setting(
         1.0, "Score multiplier for API entries (functions, classes, Sphinx objects) in ranking."
     )

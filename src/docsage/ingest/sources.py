@@ -38,6 +38,9 @@ DEFAULT_IGNORES: tuple[str, ...] = (
     "_images/",
     "_downloads/",
     "_sources/",
+    # Sphinx viewcode's highlighted copies of the source: code, not docs, and a sixth of the
+    # chunks of a build that has them.
+    "_modules/",
     ".doctrees/",
     ".buildinfo",
     "genindex*.html",

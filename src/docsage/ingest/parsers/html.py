@@ -172,7 +172,7 @@ class _Walker:
         terms = [c for c in node.iter() if c.tag == "dt"]
         if _classes(node) & _DOMAINS and terms:
             self._api(terms, [c for c in node.iter() if c.tag == "dd"], api_path)
-        elif any(t.id for t in terms):
+        elif any(t.id for t in terms) or _wrapper_id(node):
             self._entries(node, sink, api_path)
         else:
             sink.append(Block(text=_definitions(node), kind="list"))
@@ -193,12 +193,24 @@ class _Walker:
         )
 
     def _entries(self, node: LexborNode, sink: list[Block], api_path: tuple[str, ...]) -> None:
-        """A plain ``dl`` whose terms have ids (a glossary): each identified term is an entry."""
+        """A plain ``dl`` whose terms have ids (a glossary): each identified term is an entry.
+        Asciidoc puts an ``[[anchor]]`` on the list's wrapper instead: its first term takes it."""
+        wrapper = _wrapper_id(node)
         for child in node.iter():
-            if child.tag == "dt" and child.id:
+            if child.tag == "dt" and (child.id or wrapper):
+                self.alias, wrapper = ("" if child.id else wrapper), ""
                 self._api([child], _descriptions(child), api_path)
             elif child.tag == "dt":
                 _add(sink, child)
+
+
+def _wrapper_id(node: LexborNode) -> str:
+    """The id of a ``div`` that wraps only this list (asciidoc's ``<div class="dlist" id>``)."""
+    parent = node.parent
+    if parent is None or parent.tag != "div" or not parent.id:
+        return ""
+    children = [c for c in parent.iter() if c.tag != "-text"]
+    return str(parent.id) if children == [node] else ""
 
 
 def _descriptions(term: LexborNode) -> list[LexborNode]:
