@@ -145,7 +145,7 @@ class _Walker:
         title_node = node.next_node(nodes.title)
         title = squash(title_node.astext()) if title_node else ""
         slug = self.slugger.slug(title)
-        anchor = _explicit_target(node, title) or slug
+        anchor = _section_id(node, title) or slug
         path = (*parent, title)
         title_line = self._title_line(title_node, title) if title_node else None
         slot = self._reserve()
@@ -253,10 +253,13 @@ def _or_title(blocks: list[Block], title: str, line: int | None) -> list[Block]:
     return [Block(text=title, line_start=line, line_end=line)]
 
 
-def _explicit_target(node: nodes.section, title: str) -> str:
-    """A ``.. _label:`` name docutils moved onto the section, if any (labels beat slugs)."""
-    implicit = nodes.fully_normalize_name(title)
-    return next((str(name) for name in node["names"] if name != implicit), "")
+def _section_id(node: nodes.section, title: str) -> str:
+    """The id Sphinx's HTML gives the section: docutils' ``make_id`` of its title, the one in
+    the page's URL. A ``.. _label:`` before the heading is a second id there, used by
+    ``:ref:``; a title docutils could not make an id of keeps whatever id it has."""
+    ids = [str(i) for i in node["ids"]]
+    own = nodes.make_id(title)
+    return own if own in ids else (ids[0] if ids else "")
 
 
 def _labelled(label: str, blocks: list[Block]) -> list[Block]:
