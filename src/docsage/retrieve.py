@@ -112,7 +112,7 @@ def title_match(question: frozenset[str], heading: str) -> float:
     section heading has with some question, so it says nothing.
     """
     words = frozenset(query_tokens(heading))
-    if not question or not words:
+    if len(question & words) < 2:  # a one-word heading ("Tidepool") is a topic, not a question
         return 0.0
     dice = 2 * len(question & words) / (len(question) + len(words))
     return dice if dice >= TITLE_MATCH_MIN else 0.0
