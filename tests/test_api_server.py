@@ -24,9 +24,13 @@ def test_health_ready_and_metrics(server: Server) -> None:
     # The server is shared by every API test module; others may have added collections.
     assert httpx.get(server.url + "/readyz").json()["collections"] >= 2
     server.post("alpha", "/v1/ask", ASK)
-    text = httpx.get(server.url + "/metrics").text
+    assert httpx.get(server.url + "/metrics").status_code == 401
+    assert server.client("alpha").get("/metrics").status_code == 403  # names every collection
+    text = server.client("admin").get("/metrics").text
     assert 'docsage_requests_total{route="/v1/ask",status="200"}' in text
     assert "docsage_request_seconds_bucket" in text
+    assert 'docsage_chunks{collection="beta"}' in text
+    assert "docsage_in_flight_requests" in text
 
 
 def test_served_openapi_equals_the_checked_in_file(server: Server) -> None:
@@ -207,6 +211,43 @@ def test_answer_cache_hits_and_is_invalidated_by_an_ingest(server: Server) -> No
         after = c.post("/v1/ask", json=question).json()
     assert after["index_version"] > answers[0]["index_version"]
     assert not after["cache_hit"]
+
+
+def test_a_cache_hit_reports_and_logs_its_own_time(server: Server) -> None:
+    question = {"question": "How often is a failed job attempted again?", "collection": "alpha"}
+    search = {"query": "backoff wait between attempts", "collection": "alpha"}
+    with server.client("alpha") as c:
+        answers = [c.post("/v1/ask", json=question).json() for _ in range(6)]
+        searches = [c.post("/v1/search", json=search).json() for _ in range(6)]
+    for results in (answers, searches):
+        misses = [r for r in results if not r["cache_hit"]]
+        hits = [r for r in results if r["cache_hit"]]
+        assert misses and hits  # each of the two workers caches its own
+        slowest_hit = max(h["timings"]["total_ms"] for h in hits)
+        assert slowest_hit < min(m["timings"]["total_ms"] for m in misses)
+        assert len({h["timings"]["total_ms"] for h in hits}) == len(hits), "measured, not copied"
+    time.sleep(0.5)  # the log writes in the background
+    ids = [a["id"] for a in answers]
+    with sqlite3.connect(server.home / "index.sqlite") as conn:
+        rows = conn.execute(
+            f"SELECT id, cache_hit, total_ms FROM requests WHERE id IN ({','.join('?' * 6)})", ids
+        ).fetchall()
+    logged = {row[0]: (bool(row[1]), row[2]) for row in rows}
+    for answer in answers:
+        assert logged[answer["id"]] == (answer["cache_hit"], answer["timings"]["total_ms"])
+
+
+def test_ingest_paths_no_filesystem_accepts_are_a_4xx_on_a_live_connection(
+    server: Server,
+) -> None:
+    with server.client("alpha_ingest") as c:  # one keep-alive connection throughout
+        for path in ("docs\\u0000", "a" * 300, "alpha/" + "b" * 300, "\\ud800"):
+            body = '{"path": "' + path + '", "collection": "alpha"}'  # raw JSON escapes
+            headers = {"content-type": "application/json"}
+            response = c.post("/v1/ingest", content=body.encode(), headers=headers)
+            assert 400 <= response.status_code < 500, (path, response.text)
+            assert response.json()["error"]["message"]
+        assert c.get("/v1/collections").status_code == 200, "the connection still works"
 
 
 def test_ingest_rejects_paths_outside_the_root(server: Server, tmp_path: Path) -> None:

@@ -12,15 +12,17 @@ from typing import Any
 
 import pytest
 
-from docsage.errors import ConfigError, ModelError
-from docsage.models.chat import (
-    ChatModel,
-    ChatRequest,
-    Message,
-    ToolSpec,
+from docsage import deadline
+from docsage.errors import (
+    ConfigError,
+    DeadlineExceeded,
+    ModelError,
+    ModelRejectedError,
+    ModelTimeoutError,
+    ModelUnavailableError,
     TransientModelError,
-    make_chat_model,
 )
+from docsage.models.chat import ChatModel, ChatRequest, Message, ToolSpec, make_chat_model
 from docsage.models.fake import EchoChatModel, ScriptedChatModel
 from docsage.models.openai_chat import OpenAIChatModel
 from docsage.testing.chat_contract import ChatModelContract
@@ -126,21 +128,46 @@ def test_transient_statuses_are_retried(server: FakeChatServer) -> None:
 
 def test_retries_give_up_with_a_transient_error(server: FakeChatServer) -> None:
     server.fail_with = [502, 502]
-    with pytest.raises(TransientModelError, match="502"):
+    with pytest.raises(ModelUnavailableError, match="502"):
         model(server, retries=1).complete(ChatRequest(messages=HELLO))
+
+
+def test_a_gateway_timeout_status_is_a_timeout(server: FakeChatServer) -> None:
+    server.fail_with = [504]
+    with pytest.raises(ModelTimeoutError, match="504"):
+        model(server, retries=0).complete(ChatRequest(messages=HELLO))
 
 
 def test_a_client_error_fails_at_once(server: FakeChatServer) -> None:
     server.fail_with = [400]
-    with pytest.raises(ModelError, match=r"400.*overloaded") as info:
+    with pytest.raises(ModelRejectedError, match=r"400.*overloaded") as info:
         model(server, retries=3).complete(ChatRequest(messages=HELLO))
     assert not isinstance(info.value, TransientModelError) and len(server.requests) == 1
 
 
-def test_a_stall_times_out_as_a_transient_error(server: FakeChatServer) -> None:
+def test_a_stall_is_a_timeout_not_an_unreachable_server(server: FakeChatServer) -> None:
     server.stall_s = 1.0
-    with pytest.raises(TransientModelError, match="unreachable"):
+    with pytest.raises(ModelTimeoutError, match=r"no answer within 0\.2 s"):
         model(server, timeout_s=0.2, retries=0).complete(ChatRequest(messages=HELLO))
+
+
+def test_nobody_listening_is_an_unreachable_server() -> None:
+    chat = OpenAIChatModel("m", base_url="http://127.0.0.1:9/v1", retries=0)
+    with pytest.raises(ModelUnavailableError, match="unreachable"):
+        chat.complete(ChatRequest(messages=HELLO))
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_request_deadline_cuts_the_call_short(server: FakeChatServer, stream: bool) -> None:
+    """A model timeout of 30 s, but 0.3 s left of the request: the call ends at the deadline
+    (not a retryable model timeout, so routing does not fall back past the deadline)."""
+    server.stall_s = 2.0
+    started = time.perf_counter()
+    with deadline.within(0.3), pytest.raises(DeadlineExceeded, match="cancelled"):
+        model(server, timeout_s=30, retries=2).complete(
+            ChatRequest(messages=HELLO), (lambda _: None) if stream else None
+        )
+    assert time.perf_counter() - started < 1.5 and len(server.requests) == 1
 
 
 def test_tools_and_tool_calls(server: FakeChatServer) -> None:

@@ -184,8 +184,11 @@ def test_bad_fusion_settings_fail_with_the_remedy(
 def test_ctrl_c_during_an_ingest_leaves_a_consistent_index(home: Path, tmp_path: Path) -> None:
     root = tmp_path / "many"
     root.mkdir()
-    for i in range(1200):  # several embedding batches of 256
-        (root / f"page{i}.md").write_text(f"# Page {i}\n\nTopic number {i} explained.\n")
+    # Five embedding batches of 256, each of long passages so that a batch takes seconds: the
+    # interrupt lands after the first commit and well before the last on any machine.
+    filler = " ".join(f"word{j} explains setting {j} of the retry policy." for j in range(25))
+    for i in range(1200):
+        (root / f"page{i}.md").write_text(f"# Page {i}\n\nTopic number {i}: {filler}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSAGE_")}
     env |= {"DOCSAGE_HOME": str(home), "NO_COLOR": "1"}
     child = subprocess.Popen(

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from docsage.answer.prompt import ABSTAIN_TEXT, blocks, fit, pack
+from docsage.answer.routing import failures
 from docsage.answer.verify import UNVERIFIED, VerifiedStream, numbers, units, verify
 from docsage.app import Docsage
-from docsage.models.chat import TransientModelError, estimate_tokens
+from docsage.errors import TransientModelError
+from docsage.models.chat import estimate_tokens
 from docsage.models.fake import ScriptedChatModel
 from docsage.settings import Settings
 from docsage.testing.store_fixtures import make_chunk
@@ -224,10 +226,12 @@ def test_falls_back_to_extractive_on_a_transient_failure(ds: Docsage) -> None:
     _routing(ds, fallback_model="extractive")
     answer = ds.ask("how do I set max_retries?", collection="c", model="fake:scripted")
     assert not answer.abstained and answer.model == "extractive"
-    assert [s.detail or s.error for s in answer.trace if s.kind == "route"] == [
-        "fell back: server answered 503",
+    assert [s.detail for s in answer.trace if s.kind == "route"] == [
+        "fell back (TransientModelError)",
         "fallback answered",
     ]
+    assert answer.trace[0].error == "server answered 503"
+    assert failures(answer) == ["TransientModelError"]
 
 
 def test_a_non_transient_error_is_not_hidden_by_fallback(ds: Docsage) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from docsage.api.app import create_app
 from docsage.app import Docsage
@@ -27,7 +28,9 @@ QUESTION = "How often is a failed job retried with max_retries?"
 RETRIES = "Set max_retries to control how often a failed job is attempted again"
 
 
-def _serve(tmp: Path, model: str) -> Iterator[str]:
+def _serve(
+    tmp: Path, model: str, exporter: InMemorySpanExporter | None = None
+) -> Iterator[str]:
     (tmp / "docs").mkdir()
     (tmp / "docs" / "guide.md").write_text(ALPHA)
     settings = Settings(
@@ -37,7 +40,12 @@ def _serve(tmp: Path, model: str) -> Iterator[str]:
         ds.ingest(tmp / "docs", collection="default")
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(settings, span_exporter=exporter),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -62,18 +70,22 @@ def _cite_what_search_found(request: ChatRequest) -> str:
     return f"{RETRIES} [{found.group(1) if found else 99}]."
 
 
+SPANS = InMemorySpanExporter()
+
+
 @pytest.fixture(scope="module")
 def agent_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server whose chat model is a scripted fake (no real model runs here) that searches
     the docs with the agent's tool, then answers from what the tool returned."""
 
     def scripted(model: str, options: dict[str, Any]) -> ChatModel:
-        script = [tool_call("search_docs", query="max_retries"), _cite_what_search_found]
+        # Two agent runs: each searches, then answers from what the search returned.
+        script = [tool_call("search_docs", query="max_retries"), _cite_what_search_found] * 2
         return ScriptedChatModel(script, name="fake:scripted")
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(CHAT_MODELS, "scripted", scripted)
-        yield from _serve(tmp_path_factory.mktemp("agentapi"), "scripted:search")
+        yield from _serve(tmp_path_factory.mktemp("agentapi"), "scripted:search", SPANS)
 
 
 def test_ask_reports_model_usage_verification_and_trace(url: str) -> None:
@@ -100,6 +112,26 @@ def test_agent_mode_over_the_api_searches_then_cites(agent_url: str) -> None:
         ("model", "fake:scripted"),
     ]
     assert body["routes"][0]["calls"] == 2 and body["model"] == "agent:fake:scripted"
+
+
+def test_agent_spans_one_per_model_and_tool_call_under_the_callers_trace(agent_url: str) -> None:
+    SPANS.clear()
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    headers = {"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"}
+    ask = {"question": QUESTION, "options": {"agent": True}}
+    httpx.post(agent_url + "/v1/ask", json=ask, headers=headers, timeout=30).raise_for_status()
+    httpx.post(agent_url + "/v1/search", json={"query": "backoff"}, timeout=30).raise_for_status()
+    spans = SPANS.get_finished_spans()
+    names = [s.name for s in spans]
+    assert names.count("chat fake:scripted") == 2 and names.count("execute_tool search_docs") == 1
+    root = next(s for s in spans if s.name == "docsage.ask")
+    assert f"{root.context.trace_id:032x}" == trace_id, "the caller's traceparent is the parent"
+    assert root.parent is not None and f"{root.parent.span_id:016x}" == "00f067aa0ba902b7"
+    model_call = next(s for s in spans if s.name == "chat fake:scripted")
+    assert (model_call.attributes or {})["gen_ai.provider.name"] == "fake"
+    assert model_call.parent is not None and model_call.parent.span_id == root.context.span_id
+    search = next(s for s in spans if s.name == "docsage.search")
+    assert f"{search.context.trace_id:032x}" != trace_id, "no traceparent: a trace of its own"
 
 
 def _events(response: httpx.Response) -> list[dict[str, Any]]:

@@ -108,5 +108,5 @@ def test_a_failure_after_the_first_byte_is_a_typed_error_event(
     chunks = _stream(url, "How often is a failed job retried?")
     assert "max_retries" in _text(chunks)
     error = chunks[-1]["error"]
-    assert error["type"] == "unavailable" and error["code"] != "ExceptionGroup"
+    assert error["type"] == "upstream_error" and error["code"] != "ExceptionGroup"
     assert error["code"].endswith("Error") and error["message"]

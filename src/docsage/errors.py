@@ -11,7 +11,14 @@ DocsageError
 └── RunError            the run failed though the call was right: retry or inspect
     ├── ParseError          one source could not be parsed (skipped, never fatal)
     ├── StoreError          the index could not be read or written
-    └── ModelError          an embedding or chat model failed
+    ├── ModelError          an embedding or chat model failed (HTTP 502)
+    │   ├── ModelRejectedError      the model server refused the request (4xx): not retryable
+    │   └── TransientModelError     worth retrying elsewhere (routing falls back on it)
+    │       ├── ModelTimeoutError       the server did not answer in time (HTTP 504)
+    │       └── ModelUnavailableError   unreachable, overloaded (429) or failing (5xx) (503)
+    ├── DeadlineExceeded    the request ran past DOCSAGE_REQUEST_TIMEOUT_S (HTTP 504)
+    ├── ShuttingDownError   the server stopped before the work finished (HTTP 503)
+    └── ClientClosedError   the client went away before the answer finished (logged as 499)
 """
 
 from __future__ import annotations
@@ -68,6 +75,36 @@ class StoreError(RunError):
 
 class ModelError(RunError):
     """An embedding or chat model failed."""
+
+
+class ModelRejectedError(ModelError):
+    """The model server answered 4xx (other than 408/429): the request or the credentials are
+    wrong, so retrying (or routing elsewhere) would fail the same way."""
+
+
+class TransientModelError(ModelError):
+    """A model call failed in a way worth retrying elsewhere: a timeout, a dropped
+    connection, 429 or a 5xx. Routing falls back to the next model on this error only."""
+
+
+class ModelTimeoutError(TransientModelError):
+    """The model server accepted the connection but did not answer within its timeout."""
+
+
+class ModelUnavailableError(TransientModelError):
+    """The model server could not be reached, or answered 429 or 5xx."""
+
+
+class DeadlineExceeded(RunError, TimeoutError):
+    """The request's time budget (DOCSAGE_REQUEST_TIMEOUT_S) ran out; the work was stopped."""
+
+
+class ShuttingDownError(RunError):
+    """The server is shutting down: it finished what it could in its grace period."""
+
+
+class ClientClosedError(RunError):
+    """The client closed the connection; the work for it was stopped."""
 
 
 def missing_extra(package: str, install: str) -> ConfigError:

@@ -173,6 +173,11 @@ class Settings:
     shutdown_grace_s: int = _setting(
         30, "Seconds docsage serve waits for in-flight requests on shutdown."
     )
+    shutdown_delay_s: float = _setting(
+        0.0,
+        "Seconds docsage serve keeps serving after SIGTERM with /readyz answering 503, "
+        "before it stops accepting connections: set it to your load balancer's probe interval.",
+    )
 
     @property
     def index_path(self) -> Path:

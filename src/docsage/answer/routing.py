@@ -20,7 +20,8 @@ from dataclasses import replace
 
 from docsage.answer.extractive import ExtractiveAnswerer
 from docsage.answer.generative import Answerer
-from docsage.models.chat import OnToken, TransientModelError
+from docsage.errors import TransientModelError
+from docsage.models.chat import OnToken
 from docsage.types import Answer, TraceStep, Usage
 
 
@@ -45,6 +46,16 @@ class ExtractiveRoute:
         on_token(answer.text)
         first = (time.perf_counter() - started) * 1000
         return replace(answer, timings=replace(answer.timings, first_token_ms=first))
+
+
+def failures(answer: Answer) -> list[str]:
+    """The error classes of the routes that failed before ``answer`` was given: an answer
+    with any is not what the configured route produces (and the service does not cache it)."""
+    return [
+        s.detail.removeprefix("fell back (").removesuffix(")")
+        for s in answer.trace
+        if s.kind == "route" and s.detail.startswith("fell back (")
+    ]
 
 
 def weak(answer: Answer, min_confidence: float, min_supported: float) -> str:
@@ -102,7 +113,12 @@ class RoutedAnswerer:
                     on_token=forward if on_token else None,
                 )
             except TransientModelError as exc:
-                steps.append(TraceStep(kind="route", name=name, error=f"fell back: {exc}"))
+                reason = type(exc).__name__
+                steps.append(
+                    TraceStep(
+                        kind="route", name=name, detail=f"fell back ({reason})", error=str(exc)
+                    )
+                )
                 continue
             usage.extend(last.usage)
             steps.extend(last.trace)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,32 +13,25 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from docsage.api import chat, routes
-from docsage.api.middleware import BodyLimit, Metrics
+from docsage.api.deps import Caller
+from docsage.api.middleware import BodyLimit, Metrics, RequestContext
+from docsage.api.models import ErrorResponse
 from docsage.api.openai_params import OpenAIRequestError, openai_error
+from docsage.api.shutdown import install_drain
 from docsage.errors import (
     AuthError,
-    ConflictError,
     DocsageError,
-    ForbiddenError,
-    NotFoundError,
+    ModelUnavailableError,
     RateLimitError,
-    UsageError,
+    ShuttingDownError,
 )
 from docsage.service import metrics
 from docsage.service.core import Service
+from docsage.service.status import UPSTREAM_RETRY_AFTER_S, status_of
 from docsage.service.tracing import SpanExporter
 from docsage.settings import Settings
 
 API_VERSION = "1"
-_STATUS: tuple[tuple[type[DocsageError], int, str], ...] = (
-    (AuthError, 401, "unauthorized"),
-    (ForbiddenError, 403, "forbidden"),
-    (NotFoundError, 404, "not_found"),
-    (ConflictError, 409, "conflict"),
-    (RateLimitError, 429, "rate_limited"),
-    (UsageError, 400, "bad_request"),
-    (DocsageError, 503, "unavailable"),
-)
 
 
 def error(status: int, kind: str, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -46,10 +40,12 @@ def error(status: int, kind: str, message: str, headers: dict[str, str] | None =
 
 
 async def _docsage_error(request: Request, exc: Exception) -> Response:
-    status, kind = next((s, k) for cls, s, k in _STATUS if isinstance(exc, cls))
+    status, kind = status_of(exc)
     headers = {}
     if isinstance(exc, RateLimitError):
         headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, ModelUnavailableError):
+        headers["Retry-After"] = str(UPSTREAM_RETRY_AFTER_S)
     if isinstance(exc, AuthError):
         headers["WWW-Authenticate"] = "Bearer"
     return error(status, kind, str(exc), headers)
@@ -67,7 +63,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _timeout(request: Request, exc: Exception) -> Response:
-    return error(504, "timeout", "the request took longer than DOCSAGE_REQUEST_TIMEOUT_S")
+    message = str(exc) or "the request took longer than DOCSAGE_REQUEST_TIMEOUT_S"
+    return error(504, "timeout", message)
 
 
 def create_app(settings: Settings, *, span_exporter: SpanExporter | None = None) -> FastAPI:
@@ -75,6 +72,7 @@ def create_app(settings: Settings, *, span_exporter: SpanExporter | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_drain(service, asyncio.get_running_loop())
         yield
         service.close()
 
@@ -95,6 +93,7 @@ def create_app(settings: Settings, *, span_exporter: SpanExporter | None = None)
     app.add_exception_handler(TimeoutError, _timeout)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(Metrics)
+    app.add_middleware(RequestContext)  # outermost: even a 413 carries X-Request-ID
     return app
 
 
@@ -104,13 +103,25 @@ def _health(app: FastAPI, service: Service) -> None:
         """The process is up."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["ops"])
+    @app.get("/readyz", tags=["ops"], responses={503: {"model": ErrorResponse}})
     def readyz() -> dict[str, Any]:
-        """The index can be read and the embedder is loaded."""
+        """The index can be read and the embedder is loaded; 503 once shutdown began."""
+        if service.draining:
+            raise ShuttingDownError("shutting down: send new requests to another instance")
         return {"status": "ready", **service.ready()}
 
-    @app.get("/metrics", tags=["ops"], response_class=Response)
-    def prometheus() -> Response:
-        """Prometheus metrics (all workers)."""
+    @app.get(
+        "/metrics",
+        tags=["ops"],
+        response_class=Response,
+        responses={401: {"model": ErrorResponse}, 403: {"model": ErrorResponse}},
+    )
+    def prometheus(who: Caller) -> Response:
+        """Prometheus metrics (all workers). Needs an admin key when auth is on: the
+        per-collection gauges name every tenant's collections."""
+        service.require(who, "admin")
+        for info in service.ds.collections():
+            metrics.DOCUMENTS.labels(info.name).set(info.documents)
+            metrics.CHUNKS.labels(info.name).set(info.chunks)
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)

@@ -158,9 +158,9 @@ async def start_stream(
     def work(on_token: OnToken) -> AskOutcome:
         return svc.ask(who, question, collection, "", "chat", agent=body.agent, on_token=on_token)
 
-    feed = AnswerFeed.start(work, svc.settings.request_timeout_s)
+    feed = AnswerFeed.start(work, svc.settings.request_timeout_s, lambda: svc.streams_end_at)
     first = await first_piece(feed)  # admission and early failures raise here, before the 200
-    events = guarded(stream_events(feed, first, body, question))
+    events = guarded(stream_events(feed, first, body, question), feed)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(events, media_type="text/event-stream", headers=headers)
 

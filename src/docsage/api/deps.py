@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from docsage import deadline
 from docsage.errors import ForbiddenError
 from docsage.service.core import Principal, Service
 from docsage.service.keys import is_loopback
@@ -39,9 +40,21 @@ Caller = Annotated[Principal, Depends(principal)]
 
 
 async def run(svc: Service, fn: Callable[[], T]) -> T:
-    """Run blocking work in a thread, bounded by DOCSAGE_REQUEST_TIMEOUT_S (TimeoutError)."""
-    with anyio.fail_after(svc.settings.request_timeout_s):
-        return await anyio.to_thread.run_sync(fn, abandon_on_cancel=True)
+    """Run blocking work in a thread, bounded by DOCSAGE_REQUEST_TIMEOUT_S (TimeoutError).
+
+    The thread runs under the same deadline (``docsage.deadline``), so it stops its model
+    call and logs a 504 too, rather than finishing in the background and caching a 200."""
+    timeout = svc.settings.request_timeout_s
+    with anyio.fail_after(timeout):
+        return await anyio.to_thread.run_sync(bounded(fn, timeout), abandon_on_cancel=True)
+
+
+def bounded(fn: Callable[[], T], timeout_s: float) -> Callable[[], T]:
+    def within_deadline() -> T:
+        with deadline.within(timeout_s):
+            return fn()
+
+    return within_deadline
 
 
 def check_question(svc: Service, text: str) -> None:

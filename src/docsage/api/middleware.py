@@ -1,13 +1,20 @@
-"""Pure ASGI middleware: a bound on request bodies, and per-route metrics."""
+"""Pure ASGI middleware: a bound on request bodies, per-route metrics, and the request's
+context (``X-Request-ID``, the caller's ``traceparent``)."""
 
 from __future__ import annotations
 
 import json
+import re
+import secrets
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from docsage.service import metrics
+from docsage.service import metrics, tracing
+
+# What a caller's X-Request-ID may be; anything else is replaced by one of ours, so a log
+# line or a span never carries arbitrary client bytes.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 async def _error(send: Send, status: int, kind: str, message: str) -> None:
@@ -98,3 +105,32 @@ class Metrics:
             name = getattr(route, "path", None) or "unmatched"
             metrics.REQUESTS.labels(name, str(status[0])).inc()
             metrics.LATENCY.labels(name, str(status[0])).observe(time.perf_counter() - started)
+
+
+class RequestContext:
+    """Every response carries ``X-Request-ID`` (the caller's, if it sent a well-formed one);
+    the work of the request continues the caller's W3C trace; in-flight requests are
+    counted."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        given = headers.get("x-request-id", "")
+        request_id = given if _REQUEST_ID.fullmatch(given) else "req_" + secrets.token_hex(8)
+
+        async def tagged(msg: Message) -> None:
+            if msg["type"] == "http.response.start":
+                msg["headers"] = [*msg.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(msg)
+
+        metrics.IN_FLIGHT.inc()
+        try:
+            with tracing.traced_from(headers, request_id):
+                await self.app(scope, receive, tagged)
+        finally:
+            metrics.IN_FLIGHT.dec()

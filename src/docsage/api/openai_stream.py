@@ -20,9 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from docsage.errors import DocsageError, RateLimitError, UsageError
+from docsage.deadline import Budget, within
+from docsage.errors import ClientClosedError, RunError, ShuttingDownError
 from docsage.models.chat import OnToken
 from docsage.service.outcome import AskOutcome
+from docsage.service.status import status_of
 
 log = logging.getLogger(__name__)
 # Streamed answers get their own threads, as many as anyio gives the other routes: the
@@ -35,22 +37,11 @@ def event(payload: dict[str, object]) -> str:
     return f"data: {json.dumps(payload)}\n\n"
 
 
-def error_kind(exc: BaseException) -> str:
-    """The kind the HTTP error mapping would give ``exc`` (see ``docsage.api.app``)."""
-    if isinstance(exc, TimeoutError):
-        return "timeout"
-    if isinstance(exc, RateLimitError):
-        return "rate_limited"
-    if isinstance(exc, UsageError):
-        return "bad_request"
-    return "unavailable" if isinstance(exc, DocsageError) else "internal_error"
-
-
 def error_event(exc: BaseException) -> str:
+    """The kind the HTTP error mapping gives ``exc`` (``docsage.service.status``)."""
     message = str(exc) or type(exc).__name__
-    return event(
-        {"error": {"type": error_kind(exc), "code": type(exc).__name__, "message": message}}
-    )
+    _, kind = status_of(exc)
+    return event({"error": {"type": kind, "code": type(exc).__name__, "message": message}})
 
 
 @dataclass
@@ -62,20 +53,34 @@ class AnswerFeed:
 
     deadline: float
     future: asyncio.Future[AskOutcome] | None = None
+    budget: Budget | None = None
+    """The worker's budget: cancelling it stops the answer (and its model call)."""
+    stop_at: Callable[[], float | None] = lambda: None
+    """When a draining server wants this stream to end (``time.monotonic()``), if it does."""
     _pieces: collections.deque[str] = field(default_factory=collections.deque)
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
-    def start(cls, work: Callable[[OnToken], AskOutcome], timeout_s: float) -> AnswerFeed:
+    def start(
+        cls,
+        work: Callable[[OnToken], AskOutcome],
+        timeout_s: float,
+        stop_at: Callable[[], float | None] = lambda: None,
+    ) -> AnswerFeed:
         loop = asyncio.get_running_loop()
-        feed = cls(deadline=time.monotonic() + timeout_s)
+        feed = cls(deadline=time.monotonic() + timeout_s, stop_at=stop_at)
 
         def on_token(text: str) -> None:
             loop.call_soon_threadsafe(feed._put, text)
 
         # Token callbacks are queued on the loop before the future's result, so no piece
         # is ever read after the answer reports done.
-        feed.future = loop.run_in_executor(STREAM_THREADS, work, on_token)
+        def bounded_work() -> AskOutcome:
+            with within(timeout_s) as budget:
+                feed.budget = budget
+                return work(on_token)
+
+        feed.future = loop.run_in_executor(STREAM_THREADS, bounded_work)
         return feed
 
     def _put(self, text: str) -> None:
@@ -91,17 +96,25 @@ class AnswerFeed:
             self._arrived.clear()
             waiter: asyncio.Future[Any] = asyncio.ensure_future(self._arrived.wait())
             pending: set[asyncio.Future[Any]] = {self.future, waiter}
-            try:
+            try:  # short waits, so that a shutdown that starts meanwhile is seen in time
+                left = self.deadline - time.monotonic()
                 await asyncio.wait(
-                    pending,
-                    timeout=max(self.deadline - time.monotonic(), 0),
-                    return_when=asyncio.FIRST_COMPLETED,
+                    pending, timeout=min(max(left, 0), 0.25), return_when=asyncio.FIRST_COMPLETED
                 )
             finally:
                 waiter.cancel()
-            if not self._pieces and not self.future.done() and time.monotonic() >= self.deadline:
+            if self._pieces or self.future.done():
+                continue
+            end = self.stop_at()
+            if end is not None and time.monotonic() >= end:
+                raise ShuttingDownError("the server shut down before the answer finished")
+            if time.monotonic() >= self.deadline:
                 raise TimeoutError("the answer took longer than DOCSAGE_REQUEST_TIMEOUT_S")
         return self._pieces.popleft()
+
+    def cancel(self, reason: RunError) -> None:
+        if self.budget is not None:
+            self.budget.cancel(reason)
 
     def outcome(self) -> AskOutcome:
         assert self.future is not None and self.future.done()
@@ -114,12 +127,23 @@ async def first_piece(feed: AnswerFeed) -> str | None:
     return await feed.next()
 
 
-async def guarded(events: AsyncIterator[str]) -> AsyncIterator[str]:
-    """``events``, with a failure after the first byte sent as an error event and logged."""
+async def guarded(events: AsyncIterator[str], feed: AnswerFeed) -> AsyncIterator[str]:
+    """``events``, with a failure after the first byte sent as an error event and logged;
+    the answer behind the stream is stopped whenever the stream ends early (a failure, a
+    shutdown, a client that went away)."""
     try:
         async for item in events:
             yield item
-    except Exception as exc:  # headers are gone: the error travels as the last event
-        log.error("chat stream failed after the response started", exc_info=exc)
+    except ShuttingDownError as exc:
+        log.warning("chat stream ended early: the server is shutting down")
+        feed.cancel(exc)
         yield error_event(exc)
         yield DONE
+    except Exception as exc:  # headers are gone: the error travels as the last event
+        log.error("chat stream failed after the response started", exc_info=exc)
+        feed.cancel(ClientClosedError("the stream failed"))
+        yield error_event(exc)
+        yield DONE
+    except (asyncio.CancelledError, GeneratorExit):  # nobody is listening any more
+        feed.cancel(ClientClosedError("the client closed the stream"))
+        raise

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -38,8 +39,20 @@ def serve(
         )
     os.environ["DOCSAGE_HOME"] = str(settings.home)  # the workers read settings from env
     SQLiteStore(settings.index_path).close()  # migrate once, before the workers start
+    metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="docsage-metrics-")
+        metrics_dir = tempfile.mkdtemp(prefix="docsage-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        _run(uvicorn, settings, host, port, workers, log_level)
+    finally:  # the worker metric files are ours to remove (a given PROMETHEUS_MULTIPROC_DIR is not)
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _run(
+    uvicorn: Any, settings: Settings, host: str, port: int, workers: int, log_level: str
+) -> None:
     config = uvicorn.Config(
         "docsage.api.server:app",
         factory=True,

@@ -17,16 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from docsage.errors import ConfigError, ModelError
+from docsage.errors import ConfigError
 
 Role = Literal["system", "user", "assistant", "tool"]
 OnToken = Callable[[str], None]
 JsonMode = Literal["json_schema", "json_object", "prompt"]
-
-
-class TransientModelError(ModelError):
-    """A model call failed in a way worth retrying elsewhere: a timeout, a dropped
-    connection, 429 or a 5xx. Routing falls back to the next model on this error only."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import httpx
 import numpy as np
 
-from docsage.errors import ModelError
+from docsage.errors import ModelError, ModelTimeoutError, ModelUnavailableError
 from docsage.ports import Vector
 
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
@@ -59,9 +59,12 @@ class OpenAIEmbedder:
         for attempt in range(self.retries + 1):
             try:
                 response = self._client.post("/embeddings", json=payload)
-            except (httpx.TimeoutException, httpx.TransportError) as exc:
+            except httpx.TimeoutException as exc:
                 if attempt == self.retries:
-                    raise ModelError(f"embedding server unreachable: {exc!r}") from exc
+                    raise ModelTimeoutError(f"embedding server did not answer: {exc!r}") from exc
+            except httpx.TransportError as exc:
+                if attempt == self.retries:
+                    raise ModelUnavailableError(f"embedding server unreachable: {exc!r}") from exc
             else:
                 if response.status_code not in TRANSIENT_STATUS or attempt == self.retries:
                     return self._parse(response)

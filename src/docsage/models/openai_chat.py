@@ -31,7 +31,15 @@ from typing import Any
 
 import httpx
 
-from docsage.errors import ModelError
+from docsage import deadline
+from docsage.errors import (
+    DeadlineExceeded,
+    ModelError,
+    ModelRejectedError,
+    ModelTimeoutError,
+    ModelUnavailableError,
+    TransientModelError,
+)
 from docsage.models.chat import (
     ChatRequest,
     ChatResponse,
@@ -39,7 +47,6 @@ from docsage.models.chat import (
     Message,
     OnToken,
     ToolCall,
-    TransientModelError,
     estimate_messages,
     estimate_tokens,
 )
@@ -126,6 +133,7 @@ class OpenAIChatModel:
         self.context_window = context_window
         self.retries = retries
         self.json_mode = json_mode
+        self.timeout_s = timeout_s
         self._client = http_client(base_url, api_key, timeout_s, transport)
 
     def payload(self, request: ChatRequest, stream: bool) -> dict[str, Any]:
@@ -158,6 +166,7 @@ class OpenAIChatModel:
     def complete(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResponse:
         started = time.perf_counter()
         for attempt in range(self.retries + 1):
+            deadline.check("waiting for the model")
             try:
                 if on_token is None:
                     return self._once(request, started)
@@ -168,11 +177,26 @@ class OpenAIChatModel:
             backoff(attempt)
         raise ModelError("chat request failed")  # pragma: no cover - the loop always exits
 
+    def _failed(self, exc: httpx.TransportError, timeout_s: float) -> ModelError | DeadlineExceeded:
+        """The error for a call that got no (complete) response: a timeout is not an
+        unreachable server, and a timeout set by the request's deadline is not the model's."""
+        if isinstance(exc, httpx.TimeoutException):
+            if deadline.expired():
+                return DeadlineExceeded(
+                    "the request ran past DOCSAGE_REQUEST_TIMEOUT_S while waiting for "
+                    f"{self.name}; the model call was cancelled"
+                )
+            return ModelTimeoutError(f"{self.name}: no answer within {timeout_s:g} s: {exc!r}")
+        return ModelUnavailableError(f"{self.name}: server unreachable: {exc!r}")
+
     def _once(self, request: ChatRequest, started: float) -> ChatResponse:
+        timeout = deadline.clamp(self.timeout_s)
         try:
-            response = self._client.post("/chat/completions", json=self.payload(request, False))
-        except (httpx.TimeoutException, httpx.TransportError) as exc:
-            raise TransientModelError(f"{self.name}: server unreachable: {exc!r}") from exc
+            response = self._client.post(
+                "/chat/completions", json=self.payload(request, False), timeout=timeout
+            )
+        except httpx.TransportError as exc:
+            raise self._failed(exc, timeout) from exc
         body = self._check(response)
         try:
             choice = body["choices"][0]
@@ -193,14 +217,16 @@ class OpenAIChatModel:
         )
 
     def _check(self, response: httpx.Response) -> dict[str, Any]:
-        if response.status_code in TRANSIENT_STATUS:
-            raise TransientModelError(
-                f"{self.name}: server answered {response.status_code}: {response.text[:200]}"
-            )
-        if response.status_code != 200:
-            raise ModelError(
-                f"{self.name}: server answered {response.status_code}: {response.text[:300]}"
-            )
+        status = response.status_code
+        said = f"{self.name}: server answered {status}: {response.text[:300]}"
+        if status in (408, 504):
+            raise ModelTimeoutError(said)
+        if status in TRANSIENT_STATUS:
+            raise ModelUnavailableError(said)
+        if 400 <= status < 500:
+            raise ModelRejectedError(said)
+        if status != 200:
+            raise ModelError(said)
         try:
             body: dict[str, Any] = response.json()
         except ValueError as exc:
@@ -210,17 +236,23 @@ class OpenAIChatModel:
     def _stream(self, request: ChatRequest, started: float, on_token: OnToken) -> ChatResponse:
         acc = _Accumulator()
         payload = self.payload(request, True)
+        timeout = deadline.clamp(self.timeout_s)
         try:
-            with self._client.stream("POST", "/chat/completions", json=payload) as response:
+            with self._client.stream(
+                "POST", "/chat/completions", json=payload, timeout=timeout
+            ) as response:
                 if response.status_code != 200:
                     response.read()
                     self._check(response)
                 for event in _sse(response.iter_lines()):
+                    # Leaving the block closes the connection: the server stops generating.
+                    deadline.check(f"streaming from {self.name}")
                     acc.add(event, started, on_token)
-        except (httpx.TimeoutException, httpx.TransportError) as exc:
-            if acc.deltas:
+        except httpx.TransportError as exc:
+            failure = self._failed(exc, timeout)
+            if acc.deltas and isinstance(failure, TransientModelError):
                 raise ModelError(f"{self.name}: stream broke after it started: {exc!r}") from exc
-            raise TransientModelError(f"{self.name}: server unreachable: {exc!r}") from exc
+            raise failure from exc
         return self._streamed(request, acc, started)
 
     def _probe_prompt_tokens(self, request: ChatRequest) -> int:

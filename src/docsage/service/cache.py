@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Hashable
+from dataclasses import replace
 from typing import Generic, TypeVar
 
 from docsage.app import Docsage
@@ -68,11 +70,13 @@ class CachedRetriever(Retriever):
         self.last_hit = threading.local()
 
     def search(self, query: str, collection: str, options: SearchOptions) -> SearchResult:
+        started = time.perf_counter()
         key = (normalise(query), collection, options, self.store.index_version(collection))
         cached = self.cache.get(key)
         self.last_hit.value = cached is not None
-        if cached is not None:
-            return cached
+        if cached is not None:  # a hit reports its own (lookup) time, not the original run's
+            took = (time.perf_counter() - started) * 1000
+            return replace(cached, retrieve_ms=took, rerank_ms=0.0)
         result = super().search(query, collection, options)
         if result.dense_available or self.embedder is None:
             self.cache.put(key, result)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from docsage import deadline
+from docsage.answer.routing import failures
 from docsage.app import Docsage
 from docsage.errors import AuthError, ForbiddenError, NotFoundError, RateLimitError, UsageError
 from docsage.models.chat import OnToken
@@ -31,7 +33,7 @@ from docsage.service.recording import Recorder
 from docsage.service.requestlog import RequestLog
 from docsage.service.tracing import SpanExporter, make_tracer
 from docsage.settings import Settings
-from docsage.types import Answer
+from docsage.types import Answer, Timings
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -66,6 +68,10 @@ class Service:
         self.tracer = make_tracer(settings.otlp_endpoint, span_exporter)
         self.recorder = Recorder(self.log, self.tracer, capture_content=settings.capture_content)
         self._admit_lock = threading.Lock()
+        self.draining = False
+        """Set on SIGTERM (``docsage.api.shutdown``): readiness is false from then on."""
+        self.streams_end_at: float | None = None
+        """``time.monotonic()`` by which running streams end themselves while draining."""
 
     def _ingest_docsage(self) -> Docsage:
         return Docsage(self.settings, embedder=self.ds.embedder)
@@ -138,10 +144,12 @@ class Service:
         name = self.readable(who, collection)
         request_id = "req_" + secrets.token_hex(8)
         degraded = self.admit(who, request_id, "search")
+        started = time.perf_counter()
         try:
             result = self.ds.search(query, collection=name, k=k, mode=mode, path_prefix=path)  # type: ignore[arg-type]
+            deadline.check("searching")
         except BaseException as exc:
-            self.recorder.failure(request_id, who.key_id, "search", name, exc)
+            self.recorder.failure(request_id, who.key_id, "search", name, exc, started)
             raise
         hit = self._retrieval_hit()
         out = AskOutcome(
@@ -175,12 +183,13 @@ class Service:
         request_id = "req_" + secrets.token_hex(8)
         reason = self.admit(who, request_id, route)
         mode = self.settings.over_budget if reason else None
+        started = time.perf_counter()
         try:
             out = self._answer(
                 request_id, name, question, path, mode, reason, _Ask(agent=agent, on_token=on_token)
             )
         except BaseException as exc:
-            self.recorder.failure(request_id, who.key_id, route, name, exc)
+            self.recorder.failure(request_id, who.key_id, route, name, exc, started)
             raise
         self.recorder.success(who.key_id, route, question, out)
         return out
@@ -208,24 +217,34 @@ class Service:
                 degraded=mode,
                 degraded_reason=reason,
             )
+        started = time.perf_counter()
         model = EXTRACTIVE if mode == "extractive" else None
         key = (normalise(question), name, self.ds.store.index_version(name), path, model, how.agent)
         cached = self.answers.get(key)
         metrics.CACHE.labels("answer", "hit" if cached else "miss").inc()
-        answer = cached or self.ds.ask(
-            question,
-            collection=name,
-            path_prefix=path,
-            model=model,
-            agent=how.agent,
-            on_token=how.on_token,
-        )
         if cached is not None:
             metrics.CACHE_SAVED.labels("answer").inc(cached.timings.total_ms / 1000)
             if how.on_token is not None:
                 how.on_token(cached.text)
+            # A hit reports its own time; the original run's timings would be a lie.
+            took = (time.perf_counter() - started) * 1000
+            answer = replace(cached, timings=Timings(total_ms=took, first_token_ms=took))
         else:
-            self.answers.put(key, answer)
+            answer = self.ds.ask(
+                question,
+                collection=name,
+                path_prefix=path,
+                model=model,
+                agent=how.agent,
+                on_token=how.on_token,
+            )
+            # Past the deadline the client already has its 504: neither cache nor log a 200.
+            deadline.check("answering")
+            fell_back = failures(answer)
+            for reason in fell_back:
+                metrics.FALLBACKS.labels(reason).inc()
+            if not fell_back:  # a fallback's answer stands in for the model's only this once
+                self.answers.put(key, answer)
         base["usage"] = usage_of(answer) if cached is None else Usage(model=answer.model)
         return AskOutcome(
             **base,  # type: ignore[arg-type]
@@ -282,6 +301,16 @@ class Service:
     def cancel_job(self, who: Principal, job_id: str) -> Job:
         admin = who.key is not None and who.key.has_scope("admin")
         return self.jobs.cancel(job_id, who.key_id, admin=admin)
+
+    def begin_drain(self) -> None:
+        """Readiness turns false; streams end (with an error event) a little before the
+        shutdown delay and grace period are over, while their connections still work."""
+        if self.draining:
+            return
+        self.draining = True
+        s = self.settings
+        margin = min(1.0, s.shutdown_grace_s / 2)
+        self.streams_end_at = time.monotonic() + s.shutdown_delay_s + s.shutdown_grace_s - margin
 
     def ready(self) -> dict[str, object]:
         """Raises if the index cannot be read; loads the embedder so the first query is fast."""

@@ -8,12 +8,12 @@ from typing import TypedDict
 
 from opentelemetry.trace import Tracer
 
-from docsage.errors import UsageError
-from docsage.service import metrics
+from docsage.errors import ModelError
+from docsage.service import metrics, tracing
 from docsage.service.outcome import EXTRACTIVE, AskOutcome
 from docsage.service.requestlog import RequestLog, RequestRecord
-from docsage.service.tracing import generation_span, stage_spans
-from docsage.types import Answer
+from docsage.service.status import status_of
+from docsage.types import Answer, TraceStep
 
 
 class Recorder:
@@ -23,9 +23,19 @@ class Recorder:
         self.capture_content = capture_content
 
     def failure(
-        self, request_id: str, key_id: str | None, route: str, name: str, exc: BaseException
+        self,
+        request_id: str,
+        key_id: str | None,
+        route: str,
+        name: str,
+        exc: BaseException,
+        started: float,
     ) -> None:
-        status = 400 if isinstance(exc, UsageError) else 500
+        """Log a failed request with the status its response gets, count a model failure
+        by reason, and trace it with error status. ``started`` is ``time.perf_counter()``
+        at the start of the request."""
+        status, _ = status_of(exc)
+        took = (time.perf_counter() - started) * 1000
         self.log.submit(
             RequestRecord(
                 id=request_id,
@@ -34,8 +44,23 @@ class Recorder:
                 route=route,
                 status=status,
                 collection=name,
+                total_ms=took,
             )
         )
+        if isinstance(exc, ModelError):
+            metrics.MODEL_ERRORS.labels(type(exc).__name__).inc()
+        span = self.tracer.start_span(
+            f"docsage.{route}",
+            context=tracing.parent(),
+            start_time=time.time_ns() - int(took * 1e6),
+            attributes={
+                "docsage.collection": name,
+                "docsage.request_id": tracing.request_id(),
+                "http.response.status_code": status,
+            },
+        )
+        tracing.failed(span, type(exc).__name__, str(exc))
+        span.end()
 
     def success(self, key_id: str | None, route: str, question: str, out: AskOutcome) -> None:
         answer = out.answer
@@ -59,40 +84,78 @@ class Recorder:
             index_version=answer.index_version if answer else None,
         )
         self.log.submit(record)
-        self._observe(record, answer)
+        self._count(record, answer)
+        self._trace(record, answer)
 
-    def _observe(self, record: RequestRecord, answer: Answer | None) -> None:
+    def _count(self, record: RequestRecord, answer: Answer | None) -> None:
         for stage in ("retrieve", "rerank", "generate"):
             metrics.STAGE.labels(stage).observe(getattr(record, f"{stage}_ms") / 1000)
-        if answer is None:
+        if answer is None or record.cache_hit:
             return
         metrics.ANSWERS.labels(str(answer.abstained).lower()).inc()
-        for used in answer.usage if not record.cache_hit else ():  # cost by route
+        for used in answer.usage:  # cost by route
             metrics.TOKENS.labels(used.model, "input").inc(used.input_tokens)
             metrics.TOKENS.labels(used.model, "output").inc(used.output_tokens)
             metrics.COST.labels(used.model).inc(used.cost_usd)
+        for step in answer.trace:
+            if step.kind == "model":
+                metrics.MODEL_CALL.labels(step.name).observe(step.ms / 1000)
+
+    def _trace(self, record: RequestRecord, answer: Answer | None) -> None:
+        """The request span and its stages, laid out from the measured timings."""
         started = time.time_ns() - int(record.total_ms * 1e6)
-        with self.tracer.start_as_current_span("docsage.ask", start_time=started) as span:
+        with self.tracer.start_as_current_span(
+            f"docsage.{record.route}", context=tracing.parent(), start_time=started
+        ) as span:
             span.set_attributes(
                 {
                     "docsage.collection": record.collection or "",
                     "docsage.cache_hit": record.cache_hit,
-                    "docsage.abstained": answer.abstained,
+                    "docsage.request_id": tracing.request_id(),
+                    "http.response.status_code": 200,
                 }
             )
-            stage_spans(
+            if answer is not None:
+                span.set_attribute("docsage.abstained", answer.abstained)
+            tracing.stage_spans(
                 self.tracer,
                 started,
                 [("retrieval", record.retrieve_ms), ("rerank", record.rerank_ms)],
             )
+            if answer is None or record.cache_hit:
+                return
             gen_start = started + int((record.retrieve_ms + record.rerank_ms) * 1e6)
-            generation_span(
-                self.tracer,
-                gen_start,
-                record.generate_ms,
-                record.model or EXTRACTIVE,
-                (record.input_tokens, record.output_tokens),
-            )
+            if not _model_steps(answer):
+                tracing.generation_span(
+                    self.tracer,
+                    gen_start,
+                    record.generate_ms,
+                    record.model or EXTRACTIVE,
+                    (record.input_tokens, record.output_tokens),
+                )
+                return
+            at = gen_start
+            for step in answer.trace:
+                at = self._step_span(step, at)
+
+    def _step_span(self, step: TraceStep, at: int) -> int:
+        """A span for one model call, tool call or failed route starting at ``at`` (ns);
+        returns where the next one starts."""
+        if step.kind == "model":
+            usage = (step.input_tokens, step.output_tokens)
+            tracing.generation_span(self.tracer, at, step.ms, step.name, usage)
+        elif step.kind == "tool":
+            tracing.tool_span(self.tracer, at, step.ms, step.name, step.error)
+        elif step.kind == "route" and step.detail.startswith("fell back ("):
+            reason = step.detail.removeprefix("fell back (").removesuffix(")")
+            tracing.generation_span(self.tracer, at, step.ms, step.name, (0, 0), error=reason)
+        else:
+            return at
+        return at + int(step.ms * 1e6)
+
+
+def _model_steps(answer: Answer) -> bool:
+    return any(s.kind in ("model", "tool") for s in answer.trace)
 
 
 class _StageMs(TypedDict, total=False):
