@@ -28,9 +28,7 @@ QUESTION = "How often is a failed job retried with max_retries?"
 RETRIES = "Set max_retries to control how often a failed job is attempted again"
 
 
-def _serve(
-    tmp: Path, model: str, exporter: InMemorySpanExporter | None = None
-) -> Iterator[str]:
+def _serve(tmp: Path, model: str, exporter: InMemorySpanExporter | None = None) -> Iterator[str]:
     (tmp / "docs").mkdir()
     (tmp / "docs" / "guide.md").write_text(ALPHA)
     settings = Settings(
