@@ -184,10 +184,10 @@ def test_bad_fusion_settings_fail_with_the_remedy(
 def test_ctrl_c_during_an_ingest_leaves_a_consistent_index(home: Path, tmp_path: Path) -> None:
     root = tmp_path / "many"
     root.mkdir()
-    # Five embedding batches of 256, each of long passages so that a batch takes seconds: the
+    # Three embedding batches of 256, of passages long enough that a batch takes seconds: the
     # interrupt lands after the first commit and well before the last on any machine.
-    filler = " ".join(f"word{j} explains setting {j} of the retry policy." for j in range(25))
-    for i in range(1200):
+    filler = " ".join(f"word{j} explains setting {j} of the retry policy." for j in range(10))
+    for i in range(600):
         (root / f"page{i}.md").write_text(f"# Page {i}\n\nTopic number {i}: {filler}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSAGE_")}
     env |= {"DOCSAGE_HOME": str(home), "NO_COLOR": "1"}
@@ -206,8 +206,8 @@ def test_ctrl_c_during_an_ingest_leaves_a_consistent_index(home: Path, tmp_path:
     assert child.returncode == 130, err
     assert "interrupted: the index keeps what was committed" in err and "Traceback" not in err
     again = run(home, "ingest", str(root), "-c", "c", "-q", embedder=None).stdout
-    assert "Ingested 0 files" in again and "1200 unchanged" in again  # the text was kept
-    assert _vectors(home) == 1200  # and embedding resumed where it stopped
+    assert "Ingested 0 files" in again and "600 unchanged" in again  # the text was kept
+    assert _vectors(home) == 600  # and embedding resumed where it stopped
 
 
 def _vectors(home: Path) -> int:
