@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import httpx
 import openai
 import pytest
+from pydantic import BaseModel
 
 from docsage.api.openai_history import rule_rewrite
 from docsage.api.openai_params import OutputLimit
@@ -119,7 +120,6 @@ def test_json_mode_answers_json_with_citations(client: openai.OpenAI) -> None:
         ({"tool_choice": "required"}, "tool_choice"),
         ({"n": 2}, "n"),
         ({"logprobs": True}, "logprobs"),
-        ({"response_format": {"type": "json_schema", "json_schema": {"name": "x"}}}, None),
     ],
 )
 def test_unsupported_parameters_are_refused_in_openais_shape(
@@ -131,6 +131,51 @@ def test_unsupported_parameters_are_refused_in_openais_shape(
     assert error.status_code == 400 and error.code == "unsupported_parameter"
     assert error.param == (param or "response_format")
     assert isinstance(error.body, dict) and error.body["type"] == "invalid_request_error"
+
+
+class Cited(BaseModel):
+    number: int
+    ref: str
+    quote: str
+
+
+class DocsAnswer(BaseModel):
+    answer: str
+    abstained: bool
+    citations: list[Cited]
+
+
+def test_a_json_schema_docsage_can_satisfy_is_honoured(client: openai.OpenAI) -> None:
+    """The SDK's structured-output helper sends a strict json_schema of the pydantic model
+    and parses the reply with it."""
+    reply = client.chat.completions.parse(
+        model="docsage:tools",
+        messages=ASK,  # type: ignore[arg-type]
+        response_format=DocsAnswer,
+    )
+    parsed = reply.choices[0].message.parsed
+    assert parsed is not None and not parsed.abstained and "pip install tidepool" in parsed.answer
+    assert parsed.citations[0].ref == "tidepool.md#installing-tidepool"
+
+
+@pytest.mark.parametrize(
+    ("schema", "code"),
+    [
+        ({"type": "object", "required": ["temperature"]}, "unsupported_schema"),
+        ({"type": "object", "properties": {"answer": {"type": "integer"}}}, "unsupported_schema"),
+        ({"type": "no-such-type"}, "invalid_value"),
+    ],
+)
+def test_a_json_schema_docsage_cannot_satisfy_is_refused_before_answering(
+    client: openai.OpenAI, schema: dict[str, object], code: str
+) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(
+            model="docsage:tools",
+            messages=ASK,  # type: ignore[arg-type]
+            response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": schema}},  # type: ignore[typeddict-item]
+        )
+    assert caught.value.code == code and caught.value.param == "response_format.json_schema"
 
 
 def test_max_tokens_and_stop_are_honoured(client: openai.OpenAI) -> None:

@@ -51,9 +51,19 @@ async def _docsage_error(request: Request, exc: Exception) -> Response:
     return error(status, kind, str(exc), headers)
 
 
+# OpenAI answers an invalid body with 400 in its own shape; its SDKs expect that.
+_OPENAI_ROUTES = ("/v1/chat/completions", "/v1/embeddings")
+
+
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     reasons = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:10]]
+    if request.url.path in _OPENAI_ROUTES:
+        first = exc.errors()[0]["loc"] if exc.errors() else ()
+        param = ".".join(str(p) for p in first[1:]) or "body"
+        return await openai_error(
+            request, OpenAIRequestError("; ".join(reasons), param, "invalid_value")
+        )
     return error(422, "invalid_request", "; ".join(reasons))
 
 

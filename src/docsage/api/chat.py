@@ -10,7 +10,6 @@ question is made standalone from the earlier turns (``docsage.api.openai_history
 from __future__ import annotations
 
 import base64
-import json
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +22,7 @@ from docsage.api.convert import ask_response
 from docsage.api.deps import Caller, ServiceDep, check_question, run
 from docsage.api.models import AskResponse
 from docsage.api.openai_history import standalone
+from docsage.api.openai_json import fitted
 from docsage.api.openai_models import (
     MODEL_PREFIX,
     ChatChoice,
@@ -68,12 +68,9 @@ def question_of(svc: Service, body: ChatRequest) -> str:
     return standalone(turns, model)
 
 
-def content_of(answer: AskResponse, json_mode: bool = False) -> str:
-    if json_mode:
-        cited = [{"number": c.number, "ref": c.ref, "quote": c.quote} for c in answer.citations]
-        return json.dumps(
-            {"answer": answer.answer, "abstained": answer.abstained, "citations": cited}
-        )
+def content_of(answer: AskResponse, body: ChatRequest | None = None) -> str:
+    if body is not None and body.json_mode:
+        return fitted(answer, body.schema_validator())
     if answer.answer is None:  # degraded to search-only
         lines = [f"Search results only ({answer.degraded_reason}):"]
         lines += [f"- {h.ref} ({h.title})" for h in answer.sources]
@@ -141,7 +138,7 @@ async def stream_events(
             yield event(_chunk(base, {"content": text}, None))
         piece = await feed.next()
     answer = ask_response(feed.outcome(), question, include_sources=True)
-    content = content_of(answer, body.json_mode)
+    content = content_of(answer, body)
     rest = content if body.json_mode else content[len(raw) :]
     if not body.json_mode and not content.startswith(raw):
         raise RuntimeError("streamed text is not a prefix of the final answer")
@@ -183,7 +180,7 @@ async def chat_completions(
         return await start_stream(svc, who, question, collection, body)
     out = await run(svc, lambda: svc.ask(who, question, collection, "", "chat", agent=body.agent))
     answer = ask_response(out, question, include_sources=True)
-    content, finish = limit_text(content_of(answer, body.json_mode), body.stops, body.token_limit)
+    content, finish = limit_text(content_of(answer, body), body.stops, body.token_limit)
     return ChatResponse(
         id=f"chatcmpl-{answer.id}",
         created=int(time.time()),

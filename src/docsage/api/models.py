@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 COLLECTION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 MAX_TEXT = 10_000  # hard cap; DOCSAGE_MAX_QUESTION_CHARS (default 2000) is checked on top
 
 Collection = Field(None, pattern=COLLECTION_PATTERN, description="Default: DOCSAGE_COLLECTION.")
+
+
+def _json_integer(value: object) -> object:
+    """An integer as JSON Schema means it: 5 or 5.0, but neither "5" nor true (client bugs
+    to report, not values to guess at); 5.5 fails the int check that follows."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON integer, not a string or a boolean")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 
 
 class Strict(BaseModel):
@@ -31,8 +42,7 @@ class AskRequest(Strict):
 class SearchRequest(Strict):
     query: str = Field(min_length=1, max_length=MAX_TEXT)
     collection: str | None = Collection
-    # Strict: "5", true and 5.0 are client bugs to report, not values to guess at.
-    k: StrictInt = Field(10, ge=1, le=100)
+    k: JsonInt = Field(10, ge=1, le=100)
     mode: Literal["hybrid", "lexical", "dense"] = "hybrid"
     path_prefix: str = Field("", max_length=512)
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from jsonschema import Draft202012Validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from docsage.api.models import COLLECTION_PATTERN, MAX_TEXT, AskResponse, CitationOut
+from docsage.api.openai_json import client_schema
 from docsage.api.openai_params import OpenAIRequestError, refuse
 
 MODEL_PREFIX = "docsage"
@@ -27,6 +29,16 @@ class ChatMessage(BaseModel):
         if isinstance(self.content, list):
             return "\n".join(p.text for p in self.content)
         return self.content or ""
+
+
+def _only(accepted: dict[str, Any]) -> WithJsonSchema:
+    """The schema of an OpenAI parameter docsage refuses (400) beyond ``accepted`` or null."""
+    return WithJsonSchema(
+        {
+            "anyOf": [accepted, {"type": "null"}],
+            "description": "Other values are refused with 400 (invalid_request_error).",
+        }
+    )
 
 
 class StreamOptions(BaseModel):
@@ -52,15 +64,25 @@ class ChatRequest(BaseModel):
     max_completion_tokens: int | None = Field(None, ge=1, le=100_000)
     stop: (
         Annotated[str, Field(min_length=1, max_length=100)]
-        | list[Annotated[str, Field(min_length=1, max_length=100)]]
+        | Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=4)]
         | None
-    ) = Field(None, max_length=4)
+    ) = None
     response_format: ResponseFormat | None = None
-    n: int | None = Field(None, ge=1, le=128)
-    tools: list[dict[str, Any]] | None = Field(None, max_length=128)
-    tool_choice: str | dict[str, Any] | None = None
-    logprobs: bool | None = None
-    top_logprobs: int | None = Field(None, ge=0, le=20)
+    # Accepted so that the refusal is OpenAI's 400 naming the parameter; the schema says
+    # which values docsage serves (one answer, no client tools, no logprobs).
+    n: Annotated[int | None, _only({"type": "integer", "minimum": 1, "maximum": 1})] = Field(
+        None, ge=1, le=128
+    )
+    tools: Annotated[list[dict[str, Any]] | None, _only({"type": "array", "maxItems": 0})] = Field(
+        None, max_length=128
+    )
+    tool_choice: Annotated[
+        str | dict[str, Any] | None, _only({"type": "string", "enum": ["none"]})
+    ] = None
+    logprobs: Annotated[bool | None, _only({"type": "boolean", "enum": [False]})] = None
+    top_logprobs: Annotated[int | None, _only({"type": "integer", "minimum": 0, "maximum": 0})] = (
+        Field(None, ge=0, le=20)
+    )
     collection: str | None = Field(None, pattern=COLLECTION_PATTERN)
     agent: bool = Field(False, description="docsage: let the chat model search with tools.")
 
@@ -73,11 +95,14 @@ class ChatRequest(BaseModel):
             raise refuse("n", "it returns one answer per request")
         if self.logprobs or self.top_logprobs:
             raise refuse("logprobs" if self.logprobs else "top_logprobs", "it has none")
-        if self.response_format is not None and self.response_format.type == "json_schema":
-            raise refuse(
-                "response_format",
-                "it answers in its own JSON shape; ask for {'type': 'json_object'}",
-            )
+        self.schema_validator()  # a schema docsage's answers cannot satisfy: 400 now
+
+    def schema_validator(self) -> Draft202012Validator | None:
+        """The client's JSON schema (``response_format`` json_schema), validated."""
+        fmt = self.response_format
+        if fmt is None or fmt.type != "json_schema":
+            return None
+        return client_schema((fmt.model_extra or {}).get("json_schema"))
 
     @property
     def stops(self) -> tuple[str, ...]:
@@ -89,7 +114,8 @@ class ChatRequest(BaseModel):
 
     @property
     def json_mode(self) -> bool:
-        return self.response_format is not None and self.response_format.type == "json_object"
+        fmt = self.response_format
+        return fmt is not None and fmt.type in ("json_object", "json_schema")
 
 
 class ChatChoice(BaseModel):
@@ -131,7 +157,10 @@ class EmbeddingsRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
     input: (
         Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
-        | list[Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]]
+        | Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]],
+            Field(min_length=1, max_length=MAX_EMBED_INPUTS),
+        ]
     ) = Field(description=f"A text or up to {MAX_EMBED_INPUTS} texts.")
     model: str = Field("", max_length=200, description="Ignored: the configured embedder is used.")
     encoding_format: Literal["float", "base64"] = "float"
