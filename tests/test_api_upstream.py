@@ -7,6 +7,7 @@ made to fail on demand); ``docsage serve`` is the real one, in its own process.
 from __future__ import annotations
 
 import json
+import re
 import select
 import signal
 import socket
@@ -129,12 +130,15 @@ def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 def forgiving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """Falls back to the extractive answerer; drains for 1.5 s, then 2 s of grace."""
     with serving(StandInModel()) as model:
+        base = tmp_path_factory.mktemp("forgiving")
+        (base / "tmp").mkdir()
         env = {
             "DOCSAGE_FALLBACK_MODEL": "extractive",
             "DOCSAGE_SHUTDOWN_DELAY_S": "1.5",
             "DOCSAGE_SHUTDOWN_GRACE_S": "2",
+            "TMPDIR": str(base / "tmp"),  # where serve puts the workers' metric files
         }
-        yield from _serve(tmp_path_factory.mktemp("forgiving"), model, env)
+        yield from _serve(base, model, env)
 
 
 def _ask(served: Served, question: str) -> httpx.Response:
@@ -202,6 +206,13 @@ def test_upstream_failures_are_labelled_by_what_happened(
     assert _logged_status(strict.home) == status
 
 
+def test_model_errors_are_counted_by_reason(strict: Served) -> None:
+    metrics = httpx.get(strict.url + "/metrics").text
+    for reason in ("ModelRejectedError", "ModelUnavailableError", "ModelTimeoutError"):
+        assert f'docsage_model_errors_total{{reason="{reason}"}}' in metrics
+    assert "docsage_in_flight_requests" in metrics
+
+
 def test_a_client_request_id_is_echoed_and_a_bad_one_replaced(strict: Served) -> None:
     given = httpx.get(strict.url + "/healthz", headers={"X-Request-ID": "trace-42.a"})
     assert given.headers["x-request-id"] == "trace-42.a"
@@ -223,6 +234,8 @@ def test_a_fallback_answer_is_not_cached(forgiving: Served) -> None:
     metrics = httpx.get(forgiving.url + "/metrics").text
     assert 'docsage_fallbacks_total{reason="ModelUnavailableError"} 1.0' in metrics
     assert 'docsage_model_call_seconds_count{model="openai:stand-in"}' in metrics
+    workers = set(re.findall(r'process_resident_memory_bytes\{pid="(\d+)"\}', metrics))
+    assert len(workers) == 2, "every worker's process metrics, not only the one that answered"
 
 
 def test_sigterm_drains_then_ends_a_running_stream_with_an_error_event(
@@ -266,3 +279,4 @@ def test_sigterm_drains_then_ends_a_running_stream_with_an_error_event(
         if "choices" in json.loads(e) and json.loads(e)["choices"]
     )
     assert "max_retries" in text, "what was verified before the cut reached the client"
+    assert list((forgiving.home.parent / "tmp").iterdir()) == [], "metric files removed"
