@@ -25,8 +25,9 @@ def test_health_ready_and_metrics(server: Server) -> None:
     assert httpx.get(server.url + "/readyz").json()["collections"] >= 2
     server.post("alpha", "/v1/ask", ASK)
     assert httpx.get(server.url + "/metrics").status_code == 401
-    assert server.client("alpha").get("/metrics").status_code == 403  # names every collection
-    text = server.client("admin").get("/metrics").text
+    with server.client("alpha") as tenant, server.client("admin") as admin:
+        assert tenant.get("/metrics").status_code == 403  # it names every collection
+        text = admin.get("/metrics").text
     assert 'docsage_requests_total{route="/v1/ask",status="200"}' in text
     assert "docsage_request_seconds_bucket" in text
     assert 'docsage_chunks{collection="beta"}' in text

@@ -228,9 +228,10 @@ def test_a_fallback_answer_is_not_cached(forgiving: Served) -> None:
     forgiving.model.status = 200
     second = _ask(forgiving, question).json()
     assert second["cache_hit"] is False and second["model"] == "openai:stand-in", second
-    third = _ask(forgiving, question).json()
-    assert third["cache_hit"] is True, "the model's own answer is cached"
-    assert third["timings"]["total_ms"] < second["timings"]["total_ms"], "a hit's own time"
+    later = [_ask(forgiving, question).json() for _ in range(4)]  # two workers, two caches
+    hits = [a for a in later if a["cache_hit"]]
+    assert hits, "the model's own answer is cached"
+    assert max(a["timings"]["total_ms"] for a in hits) < second["timings"]["total_ms"]
     metrics = httpx.get(forgiving.url + "/metrics").text
     assert 'docsage_fallbacks_total{reason="ModelUnavailableError"} 1.0' in metrics
     assert 'docsage_model_call_seconds_count{model="openai:stand-in"}' in metrics
@@ -279,4 +280,4 @@ def test_sigterm_drains_then_ends_a_running_stream_with_an_error_event(
         if "choices" in json.loads(e) and json.loads(e)["choices"]
     )
     assert "max_retries" in text, "what was verified before the cut reached the client"
-    assert list((forgiving.home.parent / "tmp").iterdir()) == [], "metric files removed"
+    assert list((forgiving.home.parent / "tmp").glob("docsage-metrics-*")) == [], "removed"
