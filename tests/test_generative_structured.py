@@ -88,6 +88,21 @@ def test_structured_answer_is_verified(ds: Docsage) -> None:
     assert len(answer.usage) == 2 and len(answer.trace) == 2  # the repair turn is counted
 
 
+def test_structured_answer_abstains_without_calling_the_model_when_retrieval_is_weak(
+    ds: Docsage,
+) -> None:
+    model = ScriptedChatModel([])  # any call would fail: the script is empty
+    ds._chat_models["fake:scripted"] = model
+    obj, answer = ds.ask_structured(
+        "What is the airspeed of an unladen swallow?",
+        output=AnswerJSON,
+        collection="c",
+        model="fake:scripted",
+    )
+    assert obj.abstain and answer.abstained and answer.usage == ()
+    assert model.requests == [] and obj.answer.startswith("Not found in the docs")
+
+
 def test_chat_judge_asks_for_a_validated_verdict() -> None:
     from docsage.evals.judge import ChatJudge
 

@@ -84,7 +84,12 @@ class ModelRejectedError(ModelError):
 
 class TransientModelError(ModelError):
     """A model call failed in a way worth retrying elsewhere: a timeout, a dropped
-    connection, 429 or a 5xx. Routing falls back to the next model on this error only."""
+    connection, 429 or a 5xx. Routing falls back to the next model on this error only.
+    ``retry_after`` is the wait the server asked for (``Retry-After``), if it did."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ModelTimeoutError(TransientModelError):

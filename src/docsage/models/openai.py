@@ -7,13 +7,13 @@ statuses), with exponential backoff; everything else fails at once with the serv
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 import httpx
 import numpy as np
 
 from docsage.errors import ModelError, ModelTimeoutError, ModelUnavailableError
+from docsage.models.retry import call_with_retries, retry_after
 from docsage.ports import Vector
 
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
@@ -27,11 +27,6 @@ def http_client(
     return httpx.Client(
         base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s, transport=transport
     )
-
-
-def backoff(attempt: int) -> None:
-    """Exponential backoff between retries of a transient failure: 0.2 s, 0.4 s, 0.8 s..."""
-    time.sleep(0.2 * 2**attempt)
 
 
 class OpenAIEmbedder:
@@ -56,27 +51,25 @@ class OpenAIEmbedder:
 
     def _post(self, texts: Sequence[str]) -> list[list[float]]:
         payload = {"model": self.model, "input": list(texts)}
-        for attempt in range(self.retries + 1):
+
+        def attempt() -> list[list[float]]:
             try:
                 response = self._client.post("/embeddings", json=payload)
             except httpx.TimeoutException as exc:
-                if attempt == self.retries:
-                    raise ModelTimeoutError(f"embedding server did not answer: {exc!r}") from exc
+                raise ModelTimeoutError(f"embedding server did not answer: {exc!r}") from exc
             except httpx.TransportError as exc:
-                if attempt == self.retries:
-                    raise ModelUnavailableError(f"embedding server unreachable: {exc!r}") from exc
-            else:
-                if response.status_code not in TRANSIENT_STATUS or attempt == self.retries:
-                    return self._parse(response)
-            backoff(attempt)
-        raise ModelError("embedding request failed")  # pragma: no cover - loop always returns
+                raise ModelUnavailableError(f"embedding server unreachable: {exc!r}") from exc
+            return self._parse(response)
+
+        return call_with_retries(attempt, self.retries)
 
     @staticmethod
     def _parse(response: httpx.Response) -> list[list[float]]:
+        said = f"embedding server answered {response.status_code}: {response.text[:200]}"
+        if response.status_code in TRANSIENT_STATUS:
+            raise ModelUnavailableError(said, retry_after(response))
         if response.status_code != 200:
-            raise ModelError(
-                f"embedding server answered {response.status_code}: {response.text[:200]}"
-            )
+            raise ModelError(said)
         try:
             data = sorted(response.json()["data"], key=lambda item: item["index"])
             return [item["embedding"] for item in data]

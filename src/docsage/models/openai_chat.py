@@ -50,7 +50,8 @@ from docsage.models.chat import (
     estimate_messages,
     estimate_tokens,
 )
-from docsage.models.openai import TRANSIENT_STATUS, backoff, http_client
+from docsage.models.openai import TRANSIENT_STATUS, http_client
+from docsage.models.retry import call_with_retries, retry_after
 
 
 def message_json(message: Message) -> dict[str, Any]:
@@ -165,17 +166,14 @@ class OpenAIChatModel:
 
     def complete(self, request: ChatRequest, on_token: OnToken | None = None) -> ChatResponse:
         started = time.perf_counter()
-        for attempt in range(self.retries + 1):
+
+        def attempt() -> ChatResponse:
             deadline.check("waiting for the model")
-            try:
-                if on_token is None:
-                    return self._once(request, started)
-                return self._stream(request, started, on_token)
-            except TransientModelError:
-                if attempt == self.retries:
-                    raise
-            backoff(attempt)
-        raise ModelError("chat request failed")  # pragma: no cover - the loop always exits
+            if on_token is None:
+                return self._once(request, started)
+            return self._stream(request, started, on_token)
+
+        return call_with_retries(attempt, self.retries)
 
     def _failed(self, exc: httpx.TransportError, timeout_s: float) -> ModelError | DeadlineExceeded:
         """The error for a call that got no (complete) response: a timeout is not an
@@ -222,7 +220,7 @@ class OpenAIChatModel:
         if status in (408, 504):
             raise ModelTimeoutError(said)
         if status in TRANSIENT_STATUS:
-            raise ModelUnavailableError(said)
+            raise ModelUnavailableError(said, retry_after(response))
         if 400 <= status < 500:
             raise ModelRejectedError(said)
         if status != 200:

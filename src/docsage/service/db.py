@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import queue
 import sqlite3
 import threading
@@ -10,6 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from docsage.store.sqlite_db import SQLiteDatabase
+
+log = logging.getLogger(__name__)
+
+
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    """Another connection holds the lock: worth waiting for. Anything else (a read-only or
+    full disk, a missing table) will not fix itself."""
+    message = str(exc).lower()
+    return "locked" in message or "busy" in message
 
 
 class SideStore(SQLiteDatabase):
@@ -29,11 +39,15 @@ class Write:
 
 class WriteQueue:
     """Writes from a background thread, in batches, retried while another connection holds
-    the write lock (an ingest holds it while it parses), so callers never wait on it."""
+    the write lock (an ingest holds it while it parses), so callers never wait on it. A batch
+    that fails for another reason, or stays locked past ``give_up_s``, is logged with the
+    error and dropped (counted in ``dropped``): ``join`` never hangs on a broken database."""
 
-    def __init__(self, store: SideStore, *, retry_s: float = 0.2) -> None:
+    def __init__(self, store: SideStore, *, retry_s: float = 0.2, give_up_s: float = 60.0) -> None:
         self._store = store
         self._retry_s = retry_s
+        self._give_up_s = give_up_s
+        self.dropped = 0
         self._queue: queue.Queue[Write | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="docsage-writer", daemon=True)
         self._thread.start()
@@ -54,14 +68,28 @@ class WriteQueue:
                 return
 
     def _commit(self, writes: list[Write]) -> None:
+        started = time.monotonic()
         while writes:
             try:
                 with self._store._write() as conn:
                     for w in writes:
                         conn.execute(w.sql, w.params)
                 break
-            except sqlite3.OperationalError:
-                time.sleep(self._retry_s)
+            except sqlite3.Error as exc:
+                waited = time.monotonic() - started
+                busy = isinstance(exc, sqlite3.OperationalError) and is_busy(exc)
+                if busy and waited < self._give_up_s:
+                    time.sleep(self._retry_s)
+                    continue
+                log.error(
+                    "dropped %d request-log writes after %.1f s: %s (%s)",
+                    len(writes),
+                    waited,
+                    exc,
+                    self._store.path,
+                )
+                self.dropped += len(writes)
+                break
         for w in writes:
             if w.done is not None:
                 w.done()

@@ -43,7 +43,7 @@ class ApiKey:
 
 
 def is_loopback(host: str | None) -> bool:
-    if host in ("localhost", "testclient"):
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host or "").is_loopback
