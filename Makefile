@@ -25,6 +25,7 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # The suite includes tests against a real llama.cpp server: `llamacpp` builds its wheel once
 # (about 4 minutes on 2 cores, cached in ~/.cache/docsage-wheels) and installs it.

@@ -17,8 +17,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from docsage.api.app import create_app
 from docsage.app import Docsage
 from docsage.errors import ConfigError
+from docsage.pricing import load_prices
 from docsage.service.limits import Limits, Usage, over_budget, retry_after
-from docsage.service.pricing import load_prices
 from docsage.service.report import parse_since, percentile
 from docsage.settings import Settings
 from test_api_support import ALPHA, free_port

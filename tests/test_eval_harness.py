@@ -19,10 +19,11 @@ from docsage.evals.dataset import load_dataset
 from docsage.evals.generate import generate_cases
 from docsage.evals.report import render_report
 from docsage.evals.runner import EvalRun, cited_sentences, run_eval
-from docsage.evals.runs import SQLiteRunStore, run_records
+from docsage.evals.runs import run_records, stored_run
 from docsage.evals.summary import run_case_metrics, spec_table, summarize
 from docsage.retrieve import Retriever, SearchOptions, SearchResult
 from docsage.settings import Settings
+from docsage.store.sqlite_runs import SQLiteRunStore
 from docsage.types import Answer
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
@@ -340,9 +341,8 @@ def test_runs_are_stored_in_the_index_database(home: Path) -> None:
     run = _run(home)
     per_case = run_case_metrics(run)
     with SQLiteRunStore(Settings.from_env(environ={}, home=home).index_path) as runs:
-        runs.save(
-            "test-run-1", run, "q.jsonl", summarize(run, per_case), run_records(run, per_case)
-        )
+        summary = summarize(run, per_case)
+        runs.save(stored_run("test-run-1", run, "q.jsonl", summary), run_records(run, per_case))
         stored = runs.get("test-run")
         assert stored.n_cases == 18 and stored.summary["counts"]["cases"] == 18
         assert [r["id"] for r in runs.records("test-run-1")][:2] == ["g01", "g02"]

@@ -21,13 +21,14 @@ from docsage.errors import ConfigError, NotFoundError
 from docsage.ingest.pipeline import IngestOptions, ProgressFn, embed_missing, ingest_folder
 from docsage.models.chat import ChatModel, OnToken, make_chat_model
 from docsage.models.registry import make_embedder
-from docsage.ports import CollectionInfo, Embedder, Store
+from docsage.ports import CollectionInfo, Embedder, RunStore, Store
+from docsage.pricing import load_prices
 from docsage.rerank import IdentifierReranker
 from docsage.retrieve import FusionWeights, Mode, Retriever, SearchOptions, SearchResult
-from docsage.service.pricing import load_prices
 from docsage.settings import Settings
 from docsage.store.sqlite import SQLiteStore
 from docsage.store.sqlite_claims import Claim, SourceClaims
+from docsage.store.sqlite_runs import SQLiteRunStore
 from docsage.types import Answer, IngestReport
 
 _UNSET: Any = object()
@@ -339,3 +340,13 @@ class Docsage:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def open_run_store(settings: Settings) -> RunStore:
+    """Where eval runs are kept: the index database."""
+    return SQLiteRunStore(settings.index_path)
+
+
+def prepare_index(settings: Settings) -> None:
+    """Create or migrate the index (``docsage serve`` does it once, before its workers)."""
+    SQLiteStore(settings.index_path).close()

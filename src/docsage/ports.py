@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -108,3 +108,40 @@ class Store(Protocol):
 def iter_batches(items: Sequence[Chunk], size: int) -> Iterator[Sequence[Chunk]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+Record = dict[str, Any]
+"""One case of a stored eval run: the case, what docsage did, its per-case metric values."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StoredRun:
+    id: str
+    created_at: float
+    collection: str
+    dataset: str
+    k: int
+    mode: str
+    index_version: int
+    n_cases: int
+    n_errors: int
+    summary: dict[str, Any]
+
+
+class RunStore(Protocol):
+    """Eval runs kept for ``docsage eval list`` / ``compare`` (SQLite: ``store/sqlite_runs``)."""
+
+    def save(self, run: StoredRun, records: Sequence[Record]) -> None: ...
+
+    def runs(self, collection: str | None = None, limit: int = 50) -> list[StoredRun]:
+        """Most recent first."""
+        ...
+
+    def get(self, ref: str) -> StoredRun:
+        """A run by id, unique id prefix, or ``latest``; NotFoundError / UsageError if none
+        or ambiguous."""
+        ...
+
+    def records(self, ref: str) -> list[Record]: ...
+
+    def close(self) -> None: ...

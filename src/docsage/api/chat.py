@@ -19,7 +19,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from docsage.api.convert import ask_response
-from docsage.api.deps import Caller, ServiceDep, check_question, run
+from docsage.api.deps import ERROR_RESPONSES, Caller, ServiceDep, check_question, run
 from docsage.api.models import AskResponse
 from docsage.api.openai_history import standalone
 from docsage.api.openai_json import fitted
@@ -38,13 +38,12 @@ from docsage.api.openai_models import (
 )
 from docsage.api.openai_params import OutputLimit, limit_text
 from docsage.api.openai_stream import DONE, AnswerFeed, event, first_piece, guarded
-from docsage.api.routes import _ERRORS
 from docsage.errors import ConfigError, NotFoundError, UsageError
 from docsage.models.chat import OnToken, estimate_tokens
 from docsage.service.core import Principal, Service
 from docsage.service.outcome import AskOutcome
 
-router = APIRouter(prefix="/v1", responses=_ERRORS)
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 EXTRACTIVE = "extractive"
 
 

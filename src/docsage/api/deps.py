@@ -11,11 +11,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from docsage import deadline
+from docsage.api.models import ErrorResponse
 from docsage.errors import ForbiddenError
 from docsage.service.core import Principal, Service
 from docsage.service.keys import is_loopback
 
 T = TypeVar("T")
+# The error statuses every /v1 route documents (each with the JSON error shape).
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 413, 422, 429, 502, 503, 504)
+}
 bearer = HTTPBearer(auto_error=False, description="An API key from `docsage keys create`.")
 
 

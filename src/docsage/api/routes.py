@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from docsage.api.convert import ask_response, search_response
-from docsage.api.deps import Caller, ServiceDep, check_question, run
+from docsage.api.deps import ERROR_RESPONSES, Caller, ServiceDep, check_question, run
 from docsage.api.models import (
     AskRequest,
     AskResponse,
@@ -24,10 +24,7 @@ from docsage.api.models import (
 )
 from docsage.service.jobs import Job
 
-_ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorResponse} for code in (400, 401, 403, 404, 413, 422, 429, 503, 504)
-}
-router = APIRouter(prefix="/v1", responses=_ERRORS)
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
 
 @router.post("/ask", response_model=AskResponse)

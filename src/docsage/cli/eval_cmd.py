@@ -8,6 +8,7 @@ so the common case needs no verb while ``list``, ``compare`` and ``generate`` st
 from __future__ import annotations
 
 import sys
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +17,7 @@ import typer
 from rich.table import Table
 from typer.core import TyperGroup
 
-from docsage.app import Docsage
+from docsage.app import Docsage, open_run_store
 from docsage.cli import render
 from docsage.errors import UsageError
 from docsage.evals import gate
@@ -27,11 +28,11 @@ from docsage.evals.report import render_report
 from docsage.evals.runner import EvalRun, run_eval
 from docsage.evals.runs import (
     Record,
-    SQLiteRunStore,
     load_records,
     new_run_id,
     per_case_metrics,
     run_records,
+    stored_run,
     write_run_dir,
 )
 from docsage.evals.summary import Summary, run_case_metrics, spec_table, summarize, to_markdown
@@ -125,8 +126,8 @@ def _record_run(
     records = run_records(run, per_case)
     out = out or Path("docsage-eval") / run_id
     markdown = _write_outputs(out, summary, records)
-    with SQLiteRunStore(ds.settings.index_path) as runs:
-        runs.save(run_id, run, str(dataset), summary, records)
+    with closing(open_run_store(ds.settings)) as runs:
+        runs.save(stored_run(run_id, run, str(dataset), summary), records)
     return summary, per_case, out, markdown
 
 
@@ -134,7 +135,7 @@ def _baseline(ds: Docsage, ref: str | None, ids: list[str]) -> tuple[str, int, l
     """The baseline's records, checked before the run so a bad --baseline fails fast."""
     if ref is None:
         return None
-    with SQLiteRunStore(ds.settings.index_path) as runs:
+    with closing(open_run_store(ds.settings)) as runs:
         base = load_records(ref, runs)
     if not {str(r["id"]) for r in base[2]} & set(ids):
         raise UsageError(
@@ -225,7 +226,7 @@ def list_command(
 ) -> None:
     """List stored eval runs, most recent first."""
     settings = Settings.from_env(home=home)
-    with SQLiteRunStore(settings.index_path) as runs:
+    with closing(open_run_store(settings)) as runs:
         stored = runs.runs(collection, limit)
     if not stored:
         render.console.print("No eval runs yet: docsage eval DATASET.jsonl --collection NAME")
@@ -250,7 +251,7 @@ def compare_command(
 ) -> None:
     """Paired differences B - A per metric over shared cases, with bootstrap intervals."""
     settings = Settings.from_env(home=home)
-    with SQLiteRunStore(settings.index_path) as runs:
+    with closing(open_run_store(settings)) as runs:
         label_a, k_a, records_a = load_records(run_a, runs)
         label_b, k_b, records_b = load_records(run_b, runs)
     specs = spec_table(k_a) | spec_table(k_b)

@@ -11,10 +11,10 @@ from typing import Annotated, Any
 
 import typer
 
+from docsage.app import prepare_index
 from docsage.errors import UsageError, missing_extra
 from docsage.service.keys import is_loopback
 from docsage.settings import Settings
-from docsage.store.sqlite import SQLiteStore
 
 
 def serve(
@@ -38,7 +38,7 @@ def serve(
             "create API keys with: docsage keys create"
         )
     os.environ["DOCSAGE_HOME"] = str(settings.home)  # the workers read settings from env
-    SQLiteStore(settings.index_path).close()  # migrate once, before the workers start
+    prepare_index(settings)  # migrate once, before the workers start
     metrics_dir = None
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         metrics_dir = tempfile.mkdtemp(prefix="docsage-metrics-")

@@ -12,17 +12,15 @@ import json
 import secrets
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, cast
 
-from docsage.errors import NotFoundError, UsageError
 from docsage.evals.dataset import EvalCase
 from docsage.evals.runner import CaseResult, EvalRun
 from docsage.evals.summary import Summary
-from docsage.store.sqlite_db import SQLiteDatabase
+from docsage.ports import Record, RunStore, StoredRun
 
-Record = dict[str, Any]
+__all__ = ["Record", "RunStore", "StoredRun", "load_records", "stored_run", "write_run_dir"]
 
 
 def new_run_id(now: float | None = None) -> str:
@@ -66,113 +64,28 @@ def write_run_dir(out: Path, summary: Summary, records: Sequence[Record], markdo
     (out / "summary.md").write_text(markdown, encoding="utf-8")
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class StoredRun:
-    id: str
-    created_at: float
-    collection: str
-    dataset: str
-    k: int
-    mode: str
-    index_version: int
-    n_cases: int
-    n_errors: int
-    summary: Summary
-
-
 def per_case_metrics(records: Sequence[Record]) -> dict[str, dict[str, float]]:
     """case id -> metric -> value, from stored records."""
     return {str(r["id"]): {str(k): float(v) for k, v in r["metrics"].items()} for r in records}
 
 
-_RUN_COLUMNS = (
-    "id, created_at, collection, dataset, k, mode, index_version, n_cases, n_errors, summary"
-)
-
-
-def _row_to_run(row: Sequence[Any]) -> StoredRun:
+def stored_run(run_id: str, run: EvalRun, dataset: str, summary: Summary) -> StoredRun:
+    """What a ``RunStore`` keeps of a finished run."""
     return StoredRun(
-        id=str(row[0]),
-        created_at=float(row[1]),
-        collection=str(row[2]),
-        dataset=str(row[3]),
-        k=int(row[4]),
-        mode=str(row[5]),
-        index_version=int(row[6]),
-        n_cases=int(row[7]),
-        n_errors=int(row[8]),
-        summary=cast(Summary, json.loads(row[9])),
+        id=run_id,
+        created_at=run.started_at,
+        collection=run.collection,
+        dataset=dataset,
+        k=run.k,
+        mode=run.mode,
+        index_version=run.index_version,
+        n_cases=len(run.cases),
+        n_errors=sum(1 for r in run.results if r.error is not None),
+        summary=dict(summary),
     )
 
 
-class SQLiteRunStore(SQLiteDatabase):
-    """Eval runs in the same SQLite file as the index (``Settings.index_path``)."""
-
-    label = "the eval runs"
-
-    def save(
-        self, run_id: str, run: EvalRun, dataset: str, summary: Summary, records: Sequence[Record]
-    ) -> None:
-        errors = sum(1 for r in run.results if r.error is not None)
-        with self._write() as conn:
-            conn.execute(
-                f"INSERT INTO eval_runs ({_RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run_id,
-                    run.started_at,
-                    run.collection,
-                    dataset,
-                    run.k,
-                    run.mode,
-                    run.index_version,
-                    len(run.cases),
-                    errors,
-                    json.dumps(summary),
-                ),
-            )
-            conn.executemany(
-                "INSERT INTO eval_results (run_id, ordinal, case_id, record) VALUES (?, ?, ?, ?)",
-                [(run_id, i, r["id"], json.dumps(r)) for i, r in enumerate(records)],
-            )
-
-    def runs(self, collection: str | None = None, limit: int = 50) -> list[StoredRun]:
-        """Most recent first."""
-        where, params = ("WHERE collection = ?", [collection]) if collection else ("", [])
-        rows = self._read(
-            f"SELECT {_RUN_COLUMNS} FROM eval_runs {where} ORDER BY created_at DESC LIMIT ?",
-            [*params, limit],
-        )
-        return [_row_to_run(r) for r in rows]
-
-    def resolve(self, ref: str) -> str:
-        """A run id from an id, a unique prefix of one, or ``latest``."""
-        if ref == "latest":
-            rows = self._read("SELECT id FROM eval_runs ORDER BY created_at DESC LIMIT 1")
-        else:
-            escaped = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            rows = self._read(
-                "SELECT id FROM eval_runs WHERE id LIKE ? ESCAPE '\\' LIMIT 2", (escaped + "%",)
-            )
-        if len(rows) == 1:
-            return str(rows[0][0])
-        if rows:
-            raise UsageError(f"run {ref!r} is ambiguous; give more of its id (docsage eval list)")
-        raise NotFoundError(f"no eval run {ref!r}; list runs with: docsage eval list")
-
-    def get(self, ref: str) -> StoredRun:
-        run_id = self.resolve(ref)
-        rows = self._read(f"SELECT {_RUN_COLUMNS} FROM eval_runs WHERE id = ?", (run_id,))
-        return _row_to_run(rows[0])
-
-    def records(self, ref: str) -> list[Record]:
-        rows = self._read(
-            "SELECT record FROM eval_results WHERE run_id = ? ORDER BY ordinal",
-            (self.resolve(ref),),
-        )
-        return [cast(Record, json.loads(r[0])) for r in rows]
-
-
-def load_records(ref: str, store: SQLiteRunStore) -> tuple[str, int, list[Record]]:
+def load_records(ref: str, store: RunStore) -> tuple[str, int, list[Record]]:
     """``(label, k, records)`` of a run given as a stored run id or an output folder."""
     folder = Path(ref)
     if (folder / "results.jsonl").is_file() and (folder / "summary.json").is_file():

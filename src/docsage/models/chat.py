@@ -87,7 +87,7 @@ class ChatModel(Protocol):
 
 
 class Pricer(Protocol):
-    """What cost accounting needs of ``service.pricing.PriceTable``."""
+    """What cost accounting needs of ``docsage.pricing.PriceTable``."""
 
     def cost(self, model: str, input_tokens: int, output_tokens: int) -> float: ...
 

@@ -14,6 +14,7 @@ from docsage.app import Docsage
 from docsage.errors import AuthError, ForbiddenError, NotFoundError, RateLimitError, UsageError
 from docsage.models.chat import OnToken
 from docsage.ports import CollectionInfo
+from docsage.pricing import load_prices
 from docsage.service import metrics
 from docsage.service.cache import CachedRetriever, LRUCache, ServiceDocsage, normalise
 from docsage.service.jobs import Job, JobRunner, collection_folder
@@ -28,7 +29,6 @@ from docsage.service.limits import (
     retry_after,
 )
 from docsage.service.outcome import EXTRACTIVE, AskOutcome, Usage, usage_of
-from docsage.service.pricing import load_prices
 from docsage.service.recording import Recorder
 from docsage.service.requestlog import RequestLog
 from docsage.service.tracing import SpanExporter, make_tracer

@@ -1,7 +1,7 @@
 """Model prices (USD per million input and output tokens) and the cost of one model call.
 
 Local models cost 0. The extractive answerer makes no model call at all: its usage is 0 tokens
-and its cost 0, so only request budgets can trip until an LLM answerer (issue 5) is used.
+and its cost 0, so only request budgets can trip while it answers.
 """
 
 from __future__ import annotations
