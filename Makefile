@@ -26,6 +26,7 @@ lint: install
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/vulture src/docsage vulture_allowlist.py --min-confidence 60
 
 # The suite includes tests against a real llama.cpp server: `llamacpp` builds its wheel once
 # (about 4 minutes on 2 cores, cached in ~/.cache/docsage-wheels) and installs it.

@@ -54,7 +54,7 @@ from docsage.ingest.sources import walk
 from docsage.settings import Settings
 
 HOME = WORK / "home"
-# The settings docsage shipped with before this benchmark existed (issue 14): every
+# The settings docsage shipped with before this benchmark existed: every
 # table keeps them as a row, so a change of default is measured against what it replaced.
 PREVIOUS_DEFAULT = {
     "DOCSAGE_LINK_PRIOR": "3.0",

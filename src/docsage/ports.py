@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -103,11 +103,6 @@ class Store(Protocol):
     def index_version(self, collection: str) -> int: ...
 
     def close(self) -> None: ...
-
-
-def iter_batches(items: Sequence[Chunk], size: int) -> Iterator[Sequence[Chunk]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 Record = dict[str, Any]

@@ -74,7 +74,7 @@ class Settings:
         "Answer confidence under which docsage abstains; -1 = the calibrated value "
         "shipped in docsage/answer/calibration.json.",
     )
-    # -- generative answers and agent mode (issue 5) -----------------------------------
+    # -- generative answers and agent mode ---------------------------------------------
     model: str = _setting(
         "extractive",
         "Answer model: 'extractive' (no LLM), 'openai:<model>' (any OpenAI-compatible "

@@ -33,17 +33,12 @@ class LRUCache(Generic[V]):
         self.size = size
         self._items: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
     def get(self, key: Hashable) -> V | None:
         with self._lock:
             value = self._items.get(key)
-            if value is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
+            if value is not None:
+                self._items.move_to_end(key)
             return value
 
     def put(self, key: Hashable, value: V) -> None:

@@ -144,6 +144,3 @@ class KeyStore(SideStore):
             (hash_secret(secret),),
         )
         return _row_to_key(rows[0]) if rows else None
-
-    def any_live(self) -> bool:
-        return bool(self._read("SELECT 1 FROM api_keys WHERE revoked_at IS NULL LIMIT 1"))

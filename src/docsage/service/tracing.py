@@ -14,7 +14,6 @@ leaves the process.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -131,11 +130,3 @@ def tool_span(tracer: Tracer, started_ns: int, ms: float, name: str, error: str)
     if error:
         failed(span, "tool_error", error)
     span.end(end_time=started_ns + int(ms * 1e6))
-
-
-def set_attributes(span: Span, **attributes: Any) -> None:
-    span.set_attributes({k.replace("__", "."): v for k, v in attributes.items() if v is not None})
-
-
-def now_ns() -> int:
-    return time.time_ns()

@@ -228,14 +228,6 @@ class SQLiteStore(SQLiteDatabase):
         )
         return [_row_to_chunk(r) for r in rows]
 
-    def count_vectors(self, collection: str, model: str) -> int:
-        rows = self._read(
-            "SELECT count(*) FROM chunks c JOIN vectors v"
-            " ON v.model = ? AND v.text_hash = c.text_hash WHERE c.collection = ?",
-            (model, collection),
-        )
-        return int(rows[0][0])
-
     def put_vectors(self, model: str, items: Sequence[tuple[str, Vector]]) -> None:
         with self._write() as conn:
             conn.executemany(

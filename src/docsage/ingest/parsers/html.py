@@ -52,12 +52,6 @@ _INLINE = frozenset(
 _DOMAINS = frozenset({"py", "c", "cpp", "js", "std", "rst"})
 
 
-def html_title(text: str) -> str:
-    """The page's ``<title>``, whitespace normalised ("" when it has none)."""
-    node = LexborHTMLParser(text).css_first("title")
-    return squash(node.text()) if node else ""
-
-
 MAX_NESTING = 256
 """Deeper element trees are refused: the walk below recurses once or twice per level, and a
 generated page thousands of levels deep would otherwise die of a RecursionError."""
