@@ -19,7 +19,7 @@ from docsage.app import Docsage
 from docsage.errors import ConfigError
 from docsage.pricing import load_prices
 from docsage.service.limits import Limits, Usage, over_budget, retry_after
-from docsage.service.report import parse_since, percentile
+from docsage.service.report import parse_since
 from docsage.settings import Settings
 from test_api_support import ALPHA, free_port
 
@@ -53,8 +53,6 @@ def test_price_table(tmp_path: Path) -> None:
 
 
 def test_report_helpers() -> None:
-    assert percentile([5.0, 1.0, 3.0, 2.0, 4.0], 50) == 3.0
-    assert percentile([1.0, 2.0], 99) == 2.0
     assert parse_since("7d", now=1_000_000.0) == 1_000_000.0 - 7 * 86400
     with pytest.raises(Exception, match="7d"):
         parse_since("week")

@@ -19,9 +19,8 @@ from docsage.errors import ConfigError, UsageError
 from docsage.fusion import FusionInput, get_fusion
 from docsage.lexical import query_tokens
 from docsage.ports import Embedder, ScoredChunk, Store
-from docsage.types import Hit
+from docsage.types import API_KINDS, Hit
 
-API_KINDS = frozenset({"api", "function", "class"})
 Mode = Literal["hybrid", "lexical", "dense"]
 MODES: tuple[Mode, ...] = ("hybrid", "lexical", "dense")
 

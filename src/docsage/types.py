@@ -54,6 +54,10 @@ class Section:
         return max(ends) if ends else None
 
 
+API_KINDS = frozenset({"api", "function", "class"})
+"""Chunk kinds that document one API entry (a function, class or other object)."""
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Chunk:
     """A retrievable unit with its provenance. ``id`` is stable for the same content."""

@@ -24,8 +24,8 @@ from docsage.answer.prompt import Source, header
 from docsage.errors import DocsageError
 from docsage.models.chat import ToolSpec
 from docsage.ports import Store
-from docsage.retrieve import API_KINDS, Retriever, SearchOptions
-from docsage.types import Chunk
+from docsage.retrieve import Retriever, SearchOptions
+from docsage.types import API_KINDS, Chunk
 
 MAX_PASSAGE_CHARS = 1500
 MAX_SOURCES_SCANNED = 2000

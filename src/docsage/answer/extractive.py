@@ -20,11 +20,10 @@ from docsage.grounding import split_sentences
 from docsage.lexical import index_tokens, query_tokens
 from docsage.ports import Embedder
 from docsage.retrieve import Retriever, SearchOptions
-from docsage.types import Answer, Citation, Hit, Timings
+from docsage.types import API_KINDS, Answer, Citation, Hit, Timings
 
 MAX_EVIDENCE = 3
 MAX_SENTENCES = 2
-API_KINDS = frozenset({"api", "function", "class"})
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

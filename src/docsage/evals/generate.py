@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from docsage.errors import UsageError
 from docsage.evals.dataset import EvalCase
 from docsage.ports import Store
-from docsage.types import Chunk
+from docsage.types import API_KINDS, Chunk
 
-API_KINDS = frozenset({"api", "function", "class"})
 API_TEMPLATES = (
     "What does `{name}` do?",
     "How do I use `{name}`?",

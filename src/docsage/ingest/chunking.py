@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from docsage.types import Block, Chunk, Section
+from docsage.types import API_KINDS, Block, Chunk, Section
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -83,9 +83,6 @@ def _lines(blocks: Sequence[Block]) -> tuple[int | None, int | None]:
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-API_KINDS = frozenset({"api", "function", "class"})
 
 
 def lead_split(section: Section) -> list[tuple[Block, ...]]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from docsage.errors import UsageError
+from docsage.evals.stats import percentile
 from docsage.service.db import SideStore
 
 _SPAN = re.compile(r"^(\d+)([mhdw])$")
@@ -23,15 +24,6 @@ def parse_since(text: str, now: float | None = None) -> float:
         raise UsageError(f"--since {text!r}: use a number and a unit, like 30m, 12h, 7d or 2w")
     now = time.time() if now is None else now
     return now - int(match.group(1)) * _UNIT_S[match.group(2)]
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile: the ceil(q/100 * n)-th smallest value (0 when empty)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    rank = max(1, -(-q * len(ordered) // 100))
-    return ordered[int(rank) - 1]
 
 
 @dataclass(kw_only=True)
@@ -65,7 +57,10 @@ class ReportReader(SideStore):
         ok = [r for r in rows if r[1] < 400]
         out.errors = len(rows) - len(ok)
         latencies = [float(r[2]) for r in ok]
-        out.latency_ms = {f"p{q}": round(percentile(latencies, q), 1) for q in (50, 95, 99)}
+        # The eval harness's percentile (linear interpolation): one definition everywhere.
+        out.latency_ms = {
+            f"p{q}": round(percentile(latencies, q), 1) if latencies else 0.0 for q in (50, 95, 99)
+        }
         out.tokens = sum(int(r[3]) for r in ok)
         out.cost_usd = sum(float(r[4]) for r in ok)
         out.cache_hit_rate = sum(1 for r in ok if r[5]) / len(ok) if ok else 0.0
