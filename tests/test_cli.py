@@ -169,7 +169,9 @@ def test_ask_abstains_on_an_uncovered_question(home: Path, docs: Path) -> None:
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"DOCSAGE_FUSION": "borda"}, "set DOCSAGE_FUSION to one of ['rrf', 'zscore']"),
+        ({"DOCSAGE_FUSION": "borda"}, "DOCSAGE_FUSION='borda': Input should be 'zscore' or 'rrf'"),
+        ({"DOCSAGE_MODEL_JSON_MODE": "json-schema"}, "should be 'json_schema', 'json_object'"),
+        ({"DOCSAGE_MAX_FILE_BYTES": "lots"}, "DOCSAGE_MAX_FILE_BYTES='lots': Input should be"),
         ({"DOCSAGE_DENSE_WEIGHT": "-1"}, "both must be >= 0"),
     ],
 )

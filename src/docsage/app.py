@@ -260,8 +260,6 @@ class Docsage:
 
     def _options(self) -> GenerationOptions:
         s = self.settings
-        if s.verify_action not in {"remove", "mark"}:
-            raise ConfigError("DOCSAGE_VERIFY_ACTION must be 'remove' or 'mark'")
         return GenerationOptions(
             max_tokens=s.max_answer_tokens, threshold=s.support_threshold, action=s.verify_action
         )
@@ -319,7 +317,7 @@ class Docsage:
         )
 
     def _abstain_threshold(self) -> float:
-        if self.settings.abstain_below >= 0:
+        if self.settings.abstain_below is not None:
             return self.settings.abstain_below
         return load_calibration().threshold
 

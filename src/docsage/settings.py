@@ -1,28 +1,58 @@
-"""Every setting in one table: name, default, help. Read once, from ``DOCSAGE_*`` variables.
+"""Every setting in one model: name, type, default, help. Read once, from ``DOCSAGE_*``
+variables, and checked at once (pydantic-settings): a choice outside its ``Literal`` or a value
+of the wrong type fails at start with the valid values, instead of changing behaviour later.
 
 Only ``app.py`` and the front ends use this module; everything below takes explicit arguments.
+``Settings(...)`` is the defaults plus what it is given; ``Settings.from_env()`` adds the
+environment (or a mapping given in its place) under what it is given.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from docsage.errors import ConfigError
 
+PREFIX = "DOCSAGE_"
+_DEFAULT_HOME = Path.home() / ".docsage"
+# The variables ``from_env`` reads from: none unless it is reading (so ``Settings(...)``
+# ignores the environment, as tests and embedding code expect).
+_environ: ContextVar[Mapping[str, str] | None] = ContextVar("docsage_environ", default=None)
+
 
 def _setting(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+    return Field(default=default, description=help)
 
 
-_DEFAULT_HOME = Path.home() / ".docsage"
+class _DocsageEnv(PydanticBaseSettingsSource):
+    """``DOCSAGE_<NAME>`` variables of the mapping ``from_env`` reads; an empty value of an
+    optional setting means unset."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raw = (_environ.get() or {}).get(PREFIX + field_name.upper())
+        return raw, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, info in self.settings_cls.model_fields.items():
+            raw, _, _ = self.get_field_value(info, name)
+            if raw is None:
+                continue
+            optional = info.default is None
+            values[name] = None if optional and raw.strip() == "" else raw
+        return values
 
 
-@dataclass(frozen=True, kw_only=True)
-class Settings:
+class Settings(BaseSettings):
     home: Path = _setting(_DEFAULT_HOME, "Folder holding the index (index.sqlite) and its caches.")
     collection: str = _setting("default", "Collection used when a command names none.")
     embedder: str = _setting(
@@ -34,7 +64,9 @@ class Settings:
         "http://127.0.0.1:8000/v1", "Base URL of the OpenAI-compatible embeddings server."
     )
     embeddings_api_key: str = _setting("", "API key sent to the embeddings server, if any.")
-    embed_threads: int = _setting(0, "ONNX Runtime threads for the local embedder; 0 = all cores.")
+    embed_threads: int | None = _setting(
+        None, "ONNX Runtime threads for the local embedder; unset = all cores."
+    )
     max_file_bytes: int = _setting(10 * 1024 * 1024, "Files larger than this are skipped.")
     max_chunks_per_file: int = _setting(
         2000, "Chunks kept from one file; the rest is cut and reported (0 = no limit)."
@@ -43,7 +75,7 @@ class Settings:
         100_000, "New chunks one ingest may write; later files are cut or skipped (0 = no limit)."
     )
     rerank: bool = _setting(True, "Run the reranking stage after fusion.")
-    fusion: str = _setting(
+    fusion: Literal["zscore", "rrf"] = _setting(
         "zscore",
         "How hybrid search fuses its lexical and dense lists: 'zscore' (weighted sum of "
         "z-normalised scores) or 'rrf' (weighted reciprocal rank fusion).",
@@ -69,9 +101,9 @@ class Settings:
     api_prior: float = _setting(
         1.0, "Score multiplier for API entries (functions, classes, Sphinx objects) in ranking."
     )
-    abstain_below: float = _setting(
-        -1.0,
-        "Answer confidence under which docsage abstains; -1 = the calibrated value "
+    abstain_below: float | None = _setting(
+        None,
+        "Answer confidence under which docsage abstains; unset = the calibrated value "
         "shipped in docsage/answer/calibration.json.",
     )
     # -- generative answers and agent mode ---------------------------------------------
@@ -90,10 +122,11 @@ class Settings:
     model_retries: int = _setting(
         2, "Retries of a chat request on timeouts, dropped connections, 429 and 5xx only."
     )
-    model_context: int = _setting(
-        0, "Context window of the answer model in tokens; 0 = 8192 (openai:) or 4096 (llamacpp:)."
+    model_context: int | None = _setting(
+        None,
+        "Context window of the answer model in tokens; unset = 8192 (openai:) or 4096 (llamacpp:).",
     )
-    model_json_mode: str = _setting(
+    model_json_mode: Literal["json_schema", "json_object", "prompt"] = _setting(
         "json_schema",
         "How to ask for JSON: 'json_schema' (OpenAI, vLLM), 'json_object' (llama.cpp "
         "server grammar) or 'prompt' (instructions plus one repair retry).",
@@ -110,7 +143,7 @@ class Settings:
         "Answerer used when the models time out or answer 5xx: another model, 'extractive' "
         "or empty (fail).",
     )
-    verify_action: str = _setting(
+    verify_action: Literal["remove", "mark"] = _setting(
         "remove",
         "What happens to a generated sentence its cited source does not support: 'remove' "
         "or 'mark' ([unverified]).",
@@ -162,7 +195,7 @@ class Settings:
     budget_tokens_month: int = _setting(0, "Default model tokens per UTC month per key; 0 = off.")
     budget_usd_day: float = _setting(0.0, "Default USD per UTC day per key; 0 = off.")
     budget_usd_month: float = _setting(0.0, "Default USD per UTC month per key; 0 = off.")
-    over_budget: str = _setting(
+    over_budget: Literal["search-only", "extractive", "reject"] = _setting(
         "search-only",
         "What a key over budget gets: 'search-only' (hits, no answer), 'extractive' "
         "(the extractive answerer instead of the model) or 'reject' (HTTP 429).",
@@ -179,41 +212,68 @@ class Settings:
         "before it stops accepting connections: set it to your load balancer's probe interval.",
     )
 
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=False)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, _DocsageEnv(settings_cls))
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
     @property
     def index_path(self) -> Path:
         return self.home / "index.sqlite"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Defaults, then ``DOCSAGE_<NAME>`` variables, then explicit overrides."""
-        env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = env.get(f"DOCSAGE_{f.name.upper()}")
-            if raw is not None:
-                values[f.name] = _convert(f.name, raw, f.default)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return replace(cls(), **values)
+        """Defaults, then ``DOCSAGE_<NAME>`` variables, then explicit overrides (None ones
+        are ignored). A bad value is a ConfigError naming the variable and what it accepts."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        with _reading(os.environ if environ is None else environ):
+            return checked(lambda: cls(**given))
+
+    def but(self, **changes: Any) -> Settings:
+        """A copy with ``changes``, checked like any other settings."""
+        return checked(lambda: type(self)(**{**self.model_dump(), **changes}))
 
 
-def _convert(name: str, raw: str, default: Any) -> Any:
+@contextmanager
+def _reading(environ: Mapping[str, str]) -> Iterator[None]:
+    token = _environ.set(environ)
     try:
-        if isinstance(default, bool):
-            if raw.lower() not in {"1", "0", "true", "false", "yes", "no", "on", "off"}:
-                raise ValueError(raw)
-            return raw.lower() in {"1", "true", "yes", "on"}
-        if isinstance(default, Path):
-            return Path(raw).expanduser()
-        return type(default)(raw)
-    except ValueError as exc:
-        raise ConfigError(
-            f"DOCSAGE_{name.upper()}={raw!r} is not a valid {type(default).__name__}"
-        ) from exc
+        yield
+    finally:
+        _environ.reset(token)
+
+
+def checked(make: Any) -> Settings:
+    """``make()``, with pydantic's validation errors as one ConfigError in DOCSAGE_ terms."""
+    try:
+        settings: Settings = make()
+    except ValidationError as exc:
+        reasons = []
+        for error in exc.errors()[:5]:
+            name = PREFIX + str(error["loc"][0]).upper() if error["loc"] else "settings"
+            given = error.get("input")
+            shown = f"={given!r}" if isinstance(given, str | int | float) else ""
+            reasons.append(f"{name}{shown}: {error['msg']}")
+        raise ConfigError("invalid setting: " + "; ".join(reasons)) from None
+    return settings
 
 
 def describe() -> list[tuple[str, str, str]]:
     """(environment variable, default, help) for every setting, for docs and ``--help``."""
     return [
-        (f"DOCSAGE_{f.name.upper()}", str(f.default), str(f.metadata["help"]))
-        for f in fields(Settings)
+        (PREFIX + name.upper(), str(info.default), str(info.description))
+        for name, info in Settings.model_fields.items()
     ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from contextlib import closing
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -195,7 +194,7 @@ def run_command(
     thresholds = gate.parse_thresholds(fail_under or [], spec_table(k))
     with _open(home) as ds:
         if model:
-            ds.settings = replace(ds.settings, model=model)
+            ds.settings = ds.settings.but(model=model)
         name = collection or ds.settings.collection
         base = _baseline(ds, baseline, [c.id for c in cases])
         with render.progress_bars(not quiet) as progress:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from docsage import deadline
 from docsage.answer.routing import failures
 from docsage.app import Docsage
-from docsage.errors import AuthError, ForbiddenError, NotFoundError, RateLimitError, UsageError
+from docsage.errors import AuthError, ForbiddenError, NotFoundError, RateLimitError
 from docsage.models.chat import OnToken
 from docsage.ports import CollectionInfo
 from docsage.pricing import load_prices
@@ -20,7 +20,6 @@ from docsage.service.cache import CachedRetriever, LRUCache, ServiceDocsage, nor
 from docsage.service.jobs import Job, JobRunner, collection_folder
 from docsage.service.keys import ApiKey, KeyStore
 from docsage.service.limits import (
-    DEGRADE_MODES,
     WINDOW_S,
     Limits,
     day_start,
@@ -55,8 +54,6 @@ class Principal:
 
 class Service:
     def __init__(self, settings: Settings, *, span_exporter: SpanExporter | None = None) -> None:
-        if settings.over_budget not in DEGRADE_MODES:
-            raise UsageError(f"DOCSAGE_OVER_BUDGET must be one of {', '.join(DEGRADE_MODES)}")
         self.settings = settings
         self.ds = ServiceDocsage(settings, retrieval_cache_size=settings.retrieval_cache_size)
         path = settings.index_path
