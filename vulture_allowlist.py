@@ -57,3 +57,8 @@ CountingEmbedder  # unused class (src/docsage/testing/embedders.py:15)
 SlowHashEmbedder  # unused class (src/docsage/testing/embedders.py:34)
 files_seen  # unused variable (src/docsage/types.py:245)
 chunks_total  # unused variable (src/docsage/types.py:251)
+settings_customise_sources  # pydantic-settings hook (src/docsage/settings.py)
+env_settings  # its keyword parameters, passed by name
+dotenv_settings
+file_secret_settings
+_expand_home  # a pydantic field validator

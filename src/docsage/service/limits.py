@@ -15,7 +15,6 @@ from docsage.errors import UsageError
 from docsage.settings import Settings
 
 WINDOW_S = 60.0
-DEGRADE_MODES = ("search-only", "extractive", "reject")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
