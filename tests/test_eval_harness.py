@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -63,15 +64,11 @@ class DeliberatelyBrokenRetriever(Retriever):
         return replace(full, hits=list(reversed(full.hits))[: options.k])
 
 
-class BrokenDocsage(Docsage):
-    """Docsage with :class:`DeliberatelyBrokenRetriever` behind both search and ask."""
-
-    @property
-    def retriever(self) -> Retriever:
-        good = super().retriever
-        return DeliberatelyBrokenRetriever(
-            good.store, good.embedder, weights=good.weights, reranker=good.reranker
-        )
+def broken_retriever(good: Retriever) -> Retriever:
+    """:class:`DeliberatelyBrokenRetriever` in place of the real one, behind search and ask."""
+    return DeliberatelyBrokenRetriever(
+        good.store, good.embedder, weights=good.weights, reranker=good.reranker
+    )
 
 
 class FailingDocsage(Docsage):
@@ -92,12 +89,20 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _open(home: Path, cls: type[Docsage] = Docsage) -> Docsage:
-    return cls(Settings.from_env(environ={}, home=home))
+def _open(
+    home: Path,
+    cls: type[Docsage] = Docsage,
+    wrap: Callable[[Retriever], Retriever] | None = None,
+) -> Docsage:
+    return cls(Settings.from_env(environ={}, home=home), wrap_retriever=wrap)
 
 
-def _run(home: Path, cls: type[Docsage] = Docsage) -> EvalRun:
-    with _open(home, cls) as ds:
+def _run(
+    home: Path,
+    cls: type[Docsage] = Docsage,
+    wrap: Callable[[Retriever], Retriever] | None = None,
+) -> EvalRun:
+    with _open(home, cls, wrap) as ds:
         return run_eval(ds, load_dataset(QUESTIONS), collection="golden", k=10)
 
 
@@ -191,7 +196,7 @@ def test_a_failing_case_is_counted_and_scored_as_a_failure(home: Path) -> None:
 
 
 def test_broken_retriever_trips_fail_under_and_baseline(home: Path) -> None:
-    good, broken = _run(home), _run(home, BrokenDocsage)
+    good, broken = _run(home), _run(home, wrap=broken_retriever)
     specs = spec_table(10)
     broken_summary = summarize(broken)
     failures = gate.check_thresholds(
@@ -284,7 +289,7 @@ def test_cli_run_list_compare_and_gate(
     code, out = _invoke("eval", "list", "--home", home)
     assert code == 0 and good in out
 
-    monkeypatch.setattr(eval_cmd, "_open", lambda h: _open(h, BrokenDocsage))
+    monkeypatch.setattr(eval_cmd, "_open", lambda h: _open(h, wrap=broken_retriever))
     code, out = _invoke(
         "eval",
         "run",

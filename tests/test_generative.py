@@ -51,7 +51,7 @@ def ds(tmp_path: Path) -> Iterator[Docsage]:
 
 def use(ds: Docsage, model: ScriptedChatModel, spec: str = "fake:scripted") -> None:
     """Register a scripted model under ``spec`` for this Docsage."""
-    ds._chat_models[spec] = model
+    ds.add_chat_model(spec, model)
 
 
 # -- prompt packing ----------------------------------------------------------------------------

@@ -78,7 +78,7 @@ def test_structured_answer_is_verified(ds: Docsage) -> None:
         "again [1]. It is free on weekends [1].",
         cited=[1],
     ).model_dump_json()
-    ds._chat_models["fake:scripted"] = ScriptedChatModel(["{broken", reply])
+    ds.add_chat_model("fake:scripted", ScriptedChatModel(["{broken", reply]))
     obj, answer = ds.ask_structured(
         "how do I set max_retries?", output=AnswerJSON, collection="c", model="fake:scripted"
     )
@@ -92,7 +92,7 @@ def test_structured_answer_abstains_without_calling_the_model_when_retrieval_is_
     ds: Docsage,
 ) -> None:
     model = ScriptedChatModel([])  # any call would fail: the script is empty
-    ds._chat_models["fake:scripted"] = model
+    ds.add_chat_model("fake:scripted", model)
     obj, answer = ds.ask_structured(
         "What is the airspeed of an unladen swallow?",
         output=AnswerJSON,

@@ -6,6 +6,7 @@ is how tests and plugin authors swap adapters without touching settings.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -53,7 +54,12 @@ class Docsage:
         *,
         store: Store | None = None,
         embedder: Embedder | None = _UNSET,
+        chat_models: Mapping[str, ChatModel] | None = None,
+        wrap_retriever: Callable[[Retriever], Retriever] | None = None,
     ) -> None:
+        """``store``, ``embedder`` and ``chat_models`` (by the names settings use) replace
+        what the settings would open; ``wrap_retriever`` decorates the retriever built from
+        them (the service's cache does), so no caller needs to subclass ``Docsage``."""
         self.settings = settings or Settings.from_env()
         self.fusion_weights = FusionWeights(  # checked here, so a bad setting fails at start
             fusion=self.settings.fusion,
@@ -68,7 +74,8 @@ class Docsage:
         self.store: Store = store or SQLiteStore(self.settings.index_path)
         self._embedder = embedder
         self._retriever: Retriever | None = None
-        self._chat_models: dict[str, ChatModel | None] = {}
+        self._chat_models: dict[str, ChatModel | None] = dict(chat_models or {})
+        self._wrap_retriever = wrap_retriever
         self._claims: SourceClaims | None = None
 
     @property
@@ -95,12 +102,13 @@ class Docsage:
     @property
     def retriever(self) -> Retriever:
         if self._retriever is None:
-            self._retriever = Retriever(
+            built = Retriever(
                 self.store,
                 self.embedder,
                 weights=self.fusion_weights,
                 reranker=IdentifierReranker() if self.settings.rerank else None,
             )
+            self._retriever = self._wrap_retriever(built) if self._wrap_retriever else built
         return self._retriever
 
     def _collection(self, name: str | None, *, must_exist: bool = True) -> str:
@@ -240,6 +248,10 @@ class Docsage:
         return ask_structured(
             answerer, question, self._collection(collection), path_prefix=path_prefix, output=output
         )
+
+    def add_chat_model(self, spec: str, model: ChatModel) -> None:
+        """Answer with ``model`` wherever settings or a call name ``spec``."""
+        self._chat_models[spec] = model
 
     def chat_model(self, spec: str) -> ChatModel | None:
         """The chat model named ``spec`` (None for 'extractive'), made once and kept."""

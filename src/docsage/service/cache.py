@@ -78,17 +78,7 @@ class CachedRetriever(Retriever):
         return result
 
 
-class ServiceDocsage(Docsage):
-    """``Docsage`` whose retriever caches search results."""
-
-    def __init__(self, settings: Settings, *, retrieval_cache_size: int = 0) -> None:
-        super().__init__(settings)
-        self.retrieval_cache: LRUCache[SearchResult] = LRUCache(retrieval_cache_size)
-
-    @property
-    def retriever(self) -> Retriever:
-        current = super().retriever
-        if not isinstance(current, CachedRetriever):
-            current = CachedRetriever(current, self.retrieval_cache)
-            self._retriever = current
-        return current
+def cached_docsage(settings: Settings, *, retrieval_cache_size: int = 0) -> Docsage:
+    """``Docsage`` whose retriever caches search results (per worker)."""
+    cache: LRUCache[SearchResult] = LRUCache(retrieval_cache_size)
+    return Docsage(settings, wrap_retriever=lambda inner: CachedRetriever(inner, cache))

@@ -16,7 +16,7 @@ from docsage.models.chat import OnToken
 from docsage.ports import CollectionInfo
 from docsage.pricing import load_prices
 from docsage.service import metrics
-from docsage.service.cache import CachedRetriever, LRUCache, ServiceDocsage, normalise
+from docsage.service.cache import CachedRetriever, LRUCache, cached_docsage, normalise
 from docsage.service.jobs import Job, JobRunner, collection_folder
 from docsage.service.keys import ApiKey, KeyStore
 from docsage.service.limits import (
@@ -55,7 +55,7 @@ class Principal:
 class Service:
     def __init__(self, settings: Settings, *, span_exporter: SpanExporter | None = None) -> None:
         self.settings = settings
-        self.ds = ServiceDocsage(settings, retrieval_cache_size=settings.retrieval_cache_size)
+        self.ds = cached_docsage(settings, retrieval_cache_size=settings.retrieval_cache_size)
         path = settings.index_path
         self.keys = KeyStore(path)
         self.log = RequestLog(path)

@@ -59,7 +59,7 @@ class ReportReader(SideStore):
         latencies = [float(r[2]) for r in ok]
         # The eval harness's percentile (linear interpolation): one definition everywhere.
         out.latency_ms = {
-            f"p{q}": round(percentile(latencies, q), 1) if latencies else 0.0 for q in (50, 95, 99)
+            f"p{q}": round(percentile(latencies, q), 2) if latencies else 0.0 for q in (50, 95, 99)
         }
         out.tokens = sum(int(r[3]) for r in ok)
         out.cost_usd = sum(float(r[4]) for r in ok)
