@@ -62,3 +62,4 @@ env_settings  # its keyword parameters, passed by name
 dotenv_settings
 file_secret_settings
 _expand_home  # a pydantic field validator
+add_chat_model  # public API of Docsage, used by embedding code and tests
