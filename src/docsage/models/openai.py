@@ -77,6 +77,8 @@ class OpenAIEmbedder:
             raise ModelError(f"embedding server sent an unexpected body: {exc!r}") from exc
 
     def embed(self, texts: Sequence[str]) -> Vector:
+        if not texts:  # no request for nothing (and no reshape of an empty list)
+            return np.zeros((0, self.dim), dtype=np.float32)
         rows: list[list[float]] = []
         for start in range(0, len(texts), self.batch_size):
             rows.extend(self._post(texts[start : start + self.batch_size]))
