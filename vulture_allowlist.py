@@ -63,3 +63,4 @@ dotenv_settings
 file_secret_settings
 _expand_home  # a pydantic field validator
 add_chat_model  # public API of Docsage, used by embedding code and tests
+EmbedderContract  # a contract suite: subclassed by tests and by plugin authors
