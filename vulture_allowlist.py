@@ -64,3 +64,4 @@ file_secret_settings
 _expand_home  # a pydantic field validator
 add_chat_model  # public API of Docsage, used by embedding code and tests
 EmbedderContract  # a contract suite: subclassed by tests and by plugin authors
+RerankerContract  # a contract suite: subclassed by tests and by plugin authors

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from docsage.errors import ConfigError, UsageError
-from docsage.ports import Vector
+from docsage.ports import Reranker, Vector
 from docsage.rerank import IdentifierReranker, name_match, query_names
 from docsage.retrieve import FusionWeights, Retriever, SearchOptions
 from docsage.store.sqlite import SQLiteStore
+from docsage.testing.reranker_contract import RerankerContract
 from docsage.testing.store_contract import make_chunk, make_update, unit
 from docsage.types import Hit
 
@@ -309,3 +310,9 @@ def test_history_pages_rank_below_the_reference_unless_the_question_is_about_a_c
         assert top.chunk.source == "whatsnew/3.11.md"  # what the prior corrects
     finally:
         store.close()
+
+
+class TestIdentifierReranker(RerankerContract):
+    @pytest.fixture
+    def reranker(self) -> Reranker:
+        return IdentifierReranker()

@@ -9,7 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from docsage.types import Chunk, Document
+from docsage.types import Chunk, Document, Hit
 
 Vector = npt.NDArray[np.float32]
 
@@ -22,6 +22,13 @@ class Embedder(Protocol):
     dim: int
 
     def embed(self, texts: Sequence[str]) -> Vector: ...
+
+
+class Reranker(Protocol):
+    """Reorders fused hits for a question; may change scores, must not invent or drop hits
+    (contract: ``docsage.testing.reranker_contract``)."""
+
+    def rerank(self, query: str, hits: Sequence[Hit]) -> list[Hit]: ...
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

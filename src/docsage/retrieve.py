@@ -11,24 +11,17 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol
+from typing import Literal
 
 from docsage.errors import ConfigError, UsageError
 from docsage.fusion import FusionInput, get_fusion
 from docsage.lexical import query_tokens
-from docsage.ports import Embedder, ScoredChunk, Store
+from docsage.ports import Embedder, Reranker, ScoredChunk, Store
 from docsage.types import API_KINDS, Hit
 
 Mode = Literal["hybrid", "lexical", "dense"]
 MODES: tuple[Mode, ...] = ("hybrid", "lexical", "dense")
-
-
-class Reranker(Protocol):
-    """Reorders fused hits for a question; may change scores, must not invent hits."""
-
-    def rerank(self, query: str, hits: Sequence[Hit]) -> list[Hit]: ...
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
