@@ -4,29 +4,21 @@ log, metrics and traces wrapped around ``Docsage``; no HTTP here."""
 from __future__ import annotations
 
 import secrets
-import threading
 import time
 from dataclasses import dataclass, replace
 
 from docsage import deadline
 from docsage.answer.routing import failures
 from docsage.app import Docsage
-from docsage.errors import AuthError, ForbiddenError, NotFoundError, RateLimitError
+from docsage.errors import AuthError, ForbiddenError, NotFoundError
 from docsage.models.chat import OnToken
 from docsage.ports import CollectionInfo
 from docsage.pricing import load_prices
 from docsage.service import metrics
+from docsage.service.admission import Admission
 from docsage.service.cache import CachedRetriever, LRUCache, cached_docsage, normalise
 from docsage.service.jobs import Job, JobRunner, collection_folder
 from docsage.service.keys import ApiKey, KeyStore
-from docsage.service.limits import (
-    WINDOW_S,
-    Limits,
-    day_start,
-    month_start,
-    over_budget,
-    retry_after,
-)
 from docsage.service.outcome import EXTRACTIVE, AskOutcome, Usage, usage_of
 from docsage.service.recording import Recorder
 from docsage.service.requestlog import RequestLog
@@ -64,7 +56,7 @@ class Service:
         self.answers: LRUCache[Answer] = LRUCache(settings.answer_cache_size)
         self.tracer = make_tracer(settings.otlp_endpoint, span_exporter)
         self.recorder = Recorder(self.log, self.tracer, capture_content=settings.capture_content)
-        self._admit_lock = threading.Lock()
+        self.admission = Admission(settings, self.log)
         self.draining = False
         """Set on SIGTERM (``docsage.api.shutdown``): readiness is false from then on."""
         self.streams_end_at: float | None = None
@@ -105,32 +97,8 @@ class Service:
     def collections(self, who: Principal) -> list[CollectionInfo]:
         return [c for c in self.ds.collections() if who.can_read(c.name)]
 
-    # -- limits -------------------------------------------------------------------------
-
-    def _limits(self, who: Principal) -> Limits:
-        return Limits.from_settings(self.settings, who.key.limits if who.key else None)
-
     def admit(self, who: Principal, request_id: str, route: str) -> str | None:
-        """Reserve a request slot; raise RateLimitError over a rate limit; return the
-        degrade mode ('search-only', 'extractive') when over a budget, else None."""
-        if who.key is None:
-            return None
-        limits, now = self._limits(who), time.time()
-        with self._admit_lock:
-            wait = retry_after(self.log.usage(who.key.id, now - WINDOW_S), limits, now)
-            if wait is not None:
-                metrics.RATE_LIMITED.inc()
-                raise RateLimitError(f"rate limit reached; retry in {wait} s", wait)
-            day = self.log.usage(who.key.id, day_start(now))
-            reason = over_budget(day, self.log.usage(who.key.id, month_start(now)), limits)
-            self.log.reserve(request_id, who.key.id, route, now)
-        if reason is None:
-            return None
-        if self.settings.over_budget == "reject":
-            self.log.release(request_id)
-            raise RateLimitError(reason, int(day_start(now) + 86400 - now) + 1)
-        metrics.DEGRADED.labels(self.settings.over_budget).inc()
-        return reason
+        return self.admission.admit(who.key, request_id, route)
 
     # -- queries ------------------------------------------------------------------------
 
