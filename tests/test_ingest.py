@@ -501,3 +501,21 @@ def test_progress_reports_files_chunks_and_embeddings(ds: Docsage, root: Path) -
     assert by_stage["chunks"][-1] == (report.chunks_written, 0)  # total unknown while parsing
     assert [d for d, _ in by_stage["chunks"]] == sorted(d for d, _ in by_stage["chunks"])
     assert by_stage["embeddings"][-1] == (report.chunks_embedded, report.chunks_embedded)
+
+
+def test_a_file_of_records_is_not_cut_at_the_per_file_limit(tmp_path: Path, root: Path) -> None:
+    """A .jsonl corpus export is one document per record: 30 records against a per-file
+    limit of 10 are all kept (the per-ingest limit still bounds it); a Markdown file with 30
+    sections is cut."""
+    lines = [
+        f'{{"id": "r{i}", "title": "Record {i}", "text": "Fact number {i}."}}' for i in range(30)
+    ]
+    (root / "corpus.jsonl").write_text("\n".join(lines) + "\n")
+    (root / "long.md").write_text("".join(f"# Part {i}\n\nText {i}.\n\n" for i in range(30)))
+    settings = Settings.from_env({}, home=tmp_path / "home", embedder="none")
+    with Docsage(settings.but(max_chunks_per_file=10)) as ds:
+        report = ds.ingest(root, collection="c")
+        chunks = ds.store.collections()[0].chunks
+    notes = {n.source: n.note for n in report.notes}
+    assert "corpus.jsonl" not in notes and "cut to its first 10 of 30" in notes["long.md"]
+    assert chunks == 30 + 10

@@ -69,7 +69,9 @@ class Settings(BaseSettings):
     )
     max_file_bytes: int = _setting(10 * 1024 * 1024, "Files larger than this are skipped.")
     max_chunks_per_file: int = _setting(
-        2000, "Chunks kept from one file; the rest is cut and reported (0 = no limit)."
+        2000,
+        "Chunks kept from one file; the rest is cut and reported (0 = no limit). A .jsonl "
+        "file of records is many documents: only the ingest limit bounds it.",
     )
     max_chunks_per_ingest: int = _setting(
         100_000, "New chunks one ingest may write; later files are cut or skipped (0 = no limit)."

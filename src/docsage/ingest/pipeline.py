@@ -107,12 +107,18 @@ def _updates(
         yield bounded
 
 
+RECORD_SUFFIXES = (".jsonl",)
+"""Files that hold one document per record (a corpus export): exempt from the per-file cap."""
+
+
 def _bounded(update: FileUpdate, options: IngestOptions, state: _RunState) -> FileUpdate | None:
     """``update`` cut to the chunk limits (noted), or ``None`` (skipped) once the ingest's
     budget is spent. A cut document gets a marked hash, so the next ingest parses it again
     (under the limits then in force) instead of keeping the cut copy as "unchanged"."""
     source, chunks = update.document.source, update.chunks
     per_file, per_ingest = options.max_chunks_per_file, options.max_chunks_per_ingest
+    if source.endswith(RECORD_SUFFIXES):  # a file of records is many documents in one file:
+        per_file = 0  # only the ingest's budget bounds it
     room = per_ingest - state.chunks_written if per_ingest else len(chunks)
     if room <= 0:
         reason = f"over the ingest's chunk limit (DOCSAGE_MAX_CHUNKS_PER_INGEST={per_ingest})"
