@@ -13,7 +13,7 @@ import pytest
 from docsage.errors import ConfigError, UsageError
 from docsage.ports import Reranker, Vector
 from docsage.rerank import IdentifierReranker, name_match, query_names
-from docsage.retrieve import FusionWeights, Retriever, SearchOptions
+from docsage.retrieve import FusionWeights, Retriever, SearchOptions, question_kind
 from docsage.store.sqlite import SQLiteStore
 from docsage.testing.reranker_contract import RerankerContract
 from docsage.testing.store_contract import make_chunk, make_update, unit
@@ -287,6 +287,47 @@ def test_a_section_titled_with_the_question_outranks_a_heavily_linked_entry(
                 .hits
             )
             assert hits[0].chunk.ref == first
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "kind"),
+    [
+        ("How do I configure logging?", "conceptual"),
+        ("What should I put in user.name?", "lookup"),  # it names code: a lookup
+        ("Why does my query return duplicate rows?", "conceptual"),
+        ("can I roll back a merge", "conceptual"),
+        ("delete file `filename`", "lookup"),
+        ("remove duplicated items from list of lists", "lookup"),
+        ("how to call Session.merge()", "lookup"),
+        ("copy the content of file 'file.txt' to file 'file2.txt'", "lookup"),
+    ],
+)
+def test_question_kind(query: str, kind: str) -> None:
+    assert question_kind(query) == kind
+
+
+def test_each_prior_applies_to_its_kind_of_question(tmp_path: Path) -> None:
+    """In-links lift the hub entry for a lookup and not for a question asked in words; the
+    heading prior lifts the FAQ section for the question and not for a lookup."""
+    from dataclasses import replace as with_
+
+    store = SQLiteStore(tmp_path / "index.sqlite")
+    hub = make_update("c", "api.md", "delete a file with remove")
+    faq = make_update("c", "faq.md", "Use remove to delete a file.")
+    faq = with_(faq, chunks=[with_(faq.chunks[0], heading_path=("FAQ", "How do I delete a file?"))])
+    linkers = [make_update("c", f"p{i}.md", f"page {i}", links=["api.md#s0"]) for i in range(30)]
+    store.apply("c", [hub, faq, *linkers], [])
+    weights = FusionWeights(link_prior=3.0, title_prior=2.0)
+    retriever = Retriever(store, None, weights=weights)
+    try:
+        for query, first in (
+            ("delete file `name`", "api.md#s0"),
+            ("How do I delete a file?", "faq.md#s0"),
+        ):
+            hits = retriever.search(query, "c", SearchOptions(mode="lexical")).hits
+            assert hits[0].chunk.ref == first, query
     finally:
         store.close()
 

@@ -141,6 +141,30 @@ def asks_about_change(query: str) -> bool:
     return bool(_ABOUT_CHANGE.search(query))
 
 
+_INTERROGATIVE = re.compile(
+    r"^\s*(?:how|what|why|when|where|which|who|whom|whose|can|could|is|are|was|were|does|do"
+    r"|did|should|shall|will|would|may|might|must|has|have|had)\b",
+    re.IGNORECASE,
+)
+_CODE = re.compile(r"`[^`]+`|'[^']+'|\"[^\"]+\"|\b\w+\.\w+\b|\b\w+\(\)")
+
+QuestionKind = Literal["lookup", "conceptual"]
+
+
+def question_kind(query: str) -> QuestionKind:
+    """``conceptual`` for a question asked in words ("How do I configure logging?": an
+    interrogative, naming no code), ``lookup`` for the rest ("delete file `filename`",
+    "Session.merge() options": an imperative or a query naming code).
+
+    The priors are per kind, because each helps one kind and costs the other: in-links and
+    the API prior find the entry an API lookup wants, and bury the FAQ or guide section that
+    answers a question in words; a heading that says what the question says marks that
+    section, and misleads a lookup whose words happen to match an FAQ title.
+    """
+    asked = bool(_INTERROGATIVE.match(query)) or query.rstrip().endswith("?")
+    return "conceptual" if asked and not _CODE.search(query) else "lookup"
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SearchResult:
     hits: list[Hit]
@@ -213,19 +237,21 @@ class Retriever:
         if not hits:
             return hits
         weights = self.weights
-        counts = self.store.link_counts(collection) if weights.link_prior > 0 else {}
+        lookup = question_kind(query) == "lookup"
+        link_weight = weights.link_prior if lookup else 0.0
+        api_weight = weights.api_prior if lookup else 1.0
+        title_weight = 0.0 if lookup else weights.title_prior
+        counts = self.store.link_counts(collection) if link_weight > 0 else {}
         top = max(counts.values(), default=0)
-        question = frozenset(query_tokens(query)) if weights.title_prior > 0 else frozenset()
+        question = frozenset(query_tokens(query)) if title_weight > 0 else frozenset()
         history = 1.0 if asks_about_change(query) else weights.history_prior
 
         def prior(hit: Hit) -> float:
             heading = hit.chunk.heading_path[-1] if hit.chunk.heading_path else hit.chunk.title
-            by_title = title_prior(
-                title_match(question, heading), weights.title_prior, weights.link_prior
-            )
+            by_title = title_prior(title_match(question, heading), title_weight, link_weight)
             return (
-                link_prior(counts.get(hit.chunk.ref, 0), top, weights.link_prior)
-                * (weights.api_prior if hit.chunk.kind in API_KINDS else 1.0)
+                link_prior(counts.get(hit.chunk.ref, 0), top, link_weight)
+                * (api_weight if hit.chunk.kind in API_KINDS else 1.0)
                 * by_title
                 * (history if is_history_page(hit.chunk.source) else 1.0)
             )
