@@ -339,11 +339,19 @@ def test_html_asciidoc_labelled_list_takes_the_id_of_its_wrapper() -> None:
     wrapper (git's gitfaq.html): the entry is its own section at that anchor."""
     page = """<html><body><h2 id="_configuration">Configuration</h2>
     <div class="dlist" id="user-name"><dl><dt class="hdlist1">What should I put in
-    <code>user.name</code>?</dt><dd><p>Your personal name.</p></dd></dl></div>
+    <code>user.name</code>?</dt><dd><p>Your personal name.</p></dd>
+    <dt class="hdlist1">How do I know if I want a fetch or a pull?</dt>
+    <dd><p>A fetch stores a copy of the latest changes.</p></dd></dl></div>
     <div class="dlist"><dl><dt>Plain term</dt><dd><p>plain text</p></dd></dl></div>
     </body></html>"""
-    sections = {s.anchor: s for s in html.parse(page)}
+    parsed = html.parse(page)
+    sections = {s.anchor: s for s in parsed}
     entry = sections["user-name"]
     assert entry.title == "What should I put in user.name?"
     assert "Your personal name." in entry.text
-    assert "Plain term" in sections["_configuration"].text
+    # The next question of the same list is an entry of its own, with its answer (it used
+    # to be a bare line in the section, its answer dropped).
+    second = next(s for s in parsed if s.title.startswith("How do I know"))
+    assert second.anchor == "_configuration" and "latest changes" in second.text
+    configuration = next(s for s in parsed if s.title == "Configuration")
+    assert "Plain term" in configuration.text

@@ -187,15 +187,15 @@ class _Walker:
         )
 
     def _entries(self, node: LexborNode, sink: list[Block], api_path: tuple[str, ...]) -> None:
-        """A plain ``dl`` whose terms have ids (a glossary): each identified term is an entry.
-        Asciidoc puts an ``[[anchor]]`` on the list's wrapper instead: its first term takes it."""
+        """A plain ``dl`` with identified terms (a glossary, an FAQ): every term is an entry
+        of its own, titled with the term (an FAQ's question). Asciidoc puts an ``[[anchor]]``
+        on the list's wrapper: its first term takes it; a term without an id is anchored at
+        the enclosing section. No term's description is dropped."""
         wrapper = _wrapper_id(node)
         for child in node.iter():
-            if child.tag == "dt" and (child.id or wrapper):
+            if child.tag == "dt":
                 self.alias, wrapper = ("" if child.id else wrapper), ""
                 self._api([child], _descriptions(child), api_path)
-            elif child.tag == "dt":
-                _add(sink, child)
 
 
 def _wrapper_id(node: LexborNode) -> str:
