@@ -36,16 +36,17 @@ class SearchOptions:
 class FusionWeights:
     """How the two lists are fused: ``fusion`` names a function in ``docsage.fusion.FUSIONS``,
     ``lexical``/``dense`` weigh the lists, ``rrf_k`` is RRF's k (the usual 60, Cormack et
-    al. 2009), also used to rank a single list."""
+    al. 2009), also used to rank a single list. The defaults are docsage's own, defined
+    here once: the settings (``DOCSAGE_LINK_PRIOR``...) take theirs from this class."""
 
     fusion: str = "zscore"
     lexical: float = 0.3
     dense: float = 0.7
     rrf_k: float = 60.0
-    link_prior: float = 0.0
+    link_prior: float = 3.0
     api_prior: float = 1.0
-    title_prior: float = 0.0
-    history_prior: float = 1.0
+    title_prior: float = 2.0
+    history_prior: float = 0.5
 
     def __post_init__(self) -> None:
         get_fusion(self.fusion)  # an unknown name fails here, when settings are read

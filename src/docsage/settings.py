@@ -21,8 +21,11 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from docsage.errors import ConfigError
+from docsage.retrieve import FusionWeights
 
 PREFIX = "DOCSAGE_"
+# Retrieval defaults are defined once, on FusionWeights; the settings read them from there.
+_FUSION = FusionWeights()
 _DEFAULT_HOME = Path.home() / ".docsage"
 # The variables ``from_env`` reads from: none unless it is reading (so ``Settings(...)``
 # ignores the environment, as tests and embedding code expect).
@@ -78,30 +81,32 @@ class Settings(BaseSettings):
     )
     rerank: bool = _setting(True, "Run the reranking stage after fusion.")
     fusion: Literal["zscore", "rrf"] = _setting(
-        "zscore",
+        _FUSION.fusion,
         "How hybrid search fuses its lexical and dense lists: 'zscore' (weighted sum of "
         "z-normalised scores) or 'rrf' (weighted reciprocal rank fusion).",
     )
-    lexical_weight: float = _setting(0.3, "Weight of the lexical list in fusion.")
-    dense_weight: float = _setting(0.7, "Weight of the dense list in fusion.")
+    lexical_weight: float = _setting(_FUSION.lexical, "Weight of the lexical list in fusion.")
+    dense_weight: float = _setting(_FUSION.dense, "Weight of the dense list in fusion.")
     rrf_k: float = _setting(
-        60.0, "The k of reciprocal rank fusion, 1 / (k + rank); also ranks a single list."
+        _FUSION.rrf_k, "The k of reciprocal rank fusion, 1 / (k + rank); also ranks a single list."
     )
     link_prior: float = _setting(
-        3.0, "Weight of the in-link prior (entries the docs link to often rank higher); 0 = off."
+        _FUSION.link_prior,
+        "Weight of the in-link prior (entries the docs link to often rank higher); 0 = off.",
     )
     title_prior: float = _setting(
-        2.0,
+        _FUSION.title_prior,
         "Weight of the heading prior: a section whose heading says what the question says "
         "(an FAQ entry asked in its own words) outranks any in-link prior; 0 = off.",
     )
     history_prior: float = _setting(
-        0.5,
+        _FUSION.history_prior,
         "Score multiplier for changelogs, What's New and migration notes, unless the question "
         "asks about a change or a version; 1 = off.",
     )
     api_prior: float = _setting(
-        1.0, "Score multiplier for API entries (functions, classes, Sphinx objects) in ranking."
+        _FUSION.api_prior,
+        "Score multiplier for API entries (functions, classes, Sphinx objects) in ranking.",
     )
     abstain_below: float | None = _setting(
         None,
