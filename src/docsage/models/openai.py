@@ -12,11 +12,52 @@ from collections.abc import Sequence
 import httpx
 import numpy as np
 
-from docsage.errors import ModelError, ModelTimeoutError, ModelUnavailableError
+from docsage import deadline
+from docsage.errors import (
+    DeadlineExceeded,
+    ModelError,
+    ModelRejectedError,
+    ModelTimeoutError,
+    ModelUnavailableError,
+)
 from docsage.models.retry import call_with_retries, retry_after
 from docsage.ports import Vector
 
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def status_error(response: httpx.Response, who: str) -> ModelError | None:
+    """The error a non-200 answer of a model server means (None for 200), for every
+    OpenAI-compatible adapter: 408/504 a timeout, 429/5xx unavailable (with the server's
+    ``Retry-After``), another 4xx a refused request (not worth retrying)."""
+    status = response.status_code
+    if status == 200:
+        return None
+    said = f"{who}: server answered {status}: {response.text[:300]}"
+    if status in (408, 504):
+        return ModelTimeoutError(said)
+    if status in TRANSIENT_STATUS:
+        return ModelUnavailableError(said, retry_after(response))
+    if 400 <= status < 500:
+        return ModelRejectedError(said)
+    return ModelError(said)
+
+
+def transport_error(
+    exc: httpx.TransportError, who: str, timeout_s: float
+) -> ModelError | DeadlineExceeded:
+    """The error for a call that got no (complete) response: a timeout is not an
+    unreachable server, and a timeout set by the request's deadline is not the model's."""
+    if isinstance(exc, httpx.TimeoutException):
+        if deadline.expired():
+            return DeadlineExceeded(
+                "the request ran past DOCSAGE_REQUEST_TIMEOUT_S while waiting for "
+                f"{who}; the model call was cancelled"
+            )
+        return ModelTimeoutError(
+            f"{who}: no answer within {timeout_s:g} s (it did not answer in time): {exc!r}"
+        )
+    return ModelUnavailableError(f"{who}: server unreachable: {exc!r}")
 
 
 def http_client(
@@ -47,29 +88,27 @@ class OpenAIEmbedder:
         self.dim = dim
         self.retries = retries
         self.batch_size = batch_size
+        self.timeout_s = timeout_s
         self._client = http_client(base_url, api_key, timeout_s, transport)
 
     def _post(self, texts: Sequence[str]) -> list[list[float]]:
         payload = {"model": self.model, "input": list(texts)}
 
         def attempt() -> list[list[float]]:
+            timeout = deadline.clamp(self.timeout_s)
             try:
-                response = self._client.post("/embeddings", json=payload)
-            except httpx.TimeoutException as exc:
-                raise ModelTimeoutError(f"embedding server did not answer: {exc!r}") from exc
+                response = self._client.post("/embeddings", json=payload, timeout=timeout)
             except httpx.TransportError as exc:
-                raise ModelUnavailableError(f"embedding server unreachable: {exc!r}") from exc
+                raise transport_error(exc, "embedding server", timeout) from exc
             return self._parse(response)
 
         return call_with_retries(attempt, self.retries)
 
     @staticmethod
     def _parse(response: httpx.Response) -> list[list[float]]:
-        said = f"embedding server answered {response.status_code}: {response.text[:200]}"
-        if response.status_code in TRANSIENT_STATUS:
-            raise ModelUnavailableError(said, retry_after(response))
-        if response.status_code != 200:
-            raise ModelError(said)
+        failed = status_error(response, "embedding server")
+        if failed is not None:
+            raise failed
         try:
             data = sorted(response.json()["data"], key=lambda item: item["index"])
             return [item["embedding"] for item in data]

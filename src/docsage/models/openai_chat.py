@@ -33,11 +33,7 @@ import httpx
 
 from docsage import deadline
 from docsage.errors import (
-    DeadlineExceeded,
     ModelError,
-    ModelRejectedError,
-    ModelTimeoutError,
-    ModelUnavailableError,
     TransientModelError,
 )
 from docsage.models.chat import (
@@ -50,8 +46,8 @@ from docsage.models.chat import (
     estimate_messages,
     estimate_tokens,
 )
-from docsage.models.openai import TRANSIENT_STATUS, http_client
-from docsage.models.retry import call_with_retries, retry_after
+from docsage.models.openai import http_client, status_error, transport_error
+from docsage.models.retry import call_with_retries
 
 
 def message_json(message: Message) -> dict[str, Any]:
@@ -175,18 +171,6 @@ class OpenAIChatModel:
 
         return call_with_retries(attempt, self.retries)
 
-    def _failed(self, exc: httpx.TransportError, timeout_s: float) -> ModelError | DeadlineExceeded:
-        """The error for a call that got no (complete) response: a timeout is not an
-        unreachable server, and a timeout set by the request's deadline is not the model's."""
-        if isinstance(exc, httpx.TimeoutException):
-            if deadline.expired():
-                return DeadlineExceeded(
-                    "the request ran past DOCSAGE_REQUEST_TIMEOUT_S while waiting for "
-                    f"{self.name}; the model call was cancelled"
-                )
-            return ModelTimeoutError(f"{self.name}: no answer within {timeout_s:g} s: {exc!r}")
-        return ModelUnavailableError(f"{self.name}: server unreachable: {exc!r}")
-
     def _once(self, request: ChatRequest, started: float) -> ChatResponse:
         timeout = deadline.clamp(self.timeout_s)
         try:
@@ -194,7 +178,7 @@ class OpenAIChatModel:
                 "/chat/completions", json=self.payload(request, False), timeout=timeout
             )
         except httpx.TransportError as exc:
-            raise self._failed(exc, timeout) from exc
+            raise transport_error(exc, self.name, timeout) from exc
         body = self._check(response)
         try:
             choice = body["choices"][0]
@@ -215,16 +199,9 @@ class OpenAIChatModel:
         )
 
     def _check(self, response: httpx.Response) -> dict[str, Any]:
-        status = response.status_code
-        said = f"{self.name}: server answered {status}: {response.text[:300]}"
-        if status in (408, 504):
-            raise ModelTimeoutError(said)
-        if status in TRANSIENT_STATUS:
-            raise ModelUnavailableError(said, retry_after(response))
-        if 400 <= status < 500:
-            raise ModelRejectedError(said)
-        if status != 200:
-            raise ModelError(said)
+        failed = status_error(response, self.name)
+        if failed is not None:
+            raise failed
         try:
             body: dict[str, Any] = response.json()
         except ValueError as exc:
@@ -247,7 +224,7 @@ class OpenAIChatModel:
                     deadline.check(f"streaming from {self.name}")
                     acc.add(event, started, on_token)
         except httpx.TransportError as exc:
-            failure = self._failed(exc, timeout)
+            failure = transport_error(exc, self.name, timeout)
             if acc.deltas and isinstance(failure, TransientModelError):
                 raise ModelError(f"{self.name}: stream broke after it started: {exc!r}") from exc
             raise failure from exc
