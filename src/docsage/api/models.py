@@ -33,14 +33,18 @@ class AskOptions(Strict):
     agent: StrictBool = Field(False, description="Let the configured chat model search with tools.")
 
 
+# Some visible character: a blank question is refused, and the schema says so.
+NOT_BLANK = r"\S"
+
+
 class AskRequest(Strict):
-    question: str = Field(min_length=1, max_length=MAX_TEXT)
+    question: str = Field(min_length=1, max_length=MAX_TEXT, pattern=NOT_BLANK)
     collection: str | None = Collection
     options: AskOptions = Field(default_factory=lambda: AskOptions.model_validate({}))
 
 
 class SearchRequest(Strict):
-    query: str = Field(min_length=1, max_length=MAX_TEXT)
+    query: str = Field(min_length=1, max_length=MAX_TEXT, pattern=NOT_BLANK)
     collection: str | None = Collection
     k: JsonInt = Field(10, ge=1, le=100)
     mode: Literal["hybrid", "lexical", "dense"] = "hybrid"
