@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, NoReturn, TypeVar
 
@@ -11,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from docsage import deadline
-from docsage.api.models import ErrorResponse
+from docsage.api.models import NOT_BLANK, ErrorResponse
 from docsage.errors import ForbiddenError
 from docsage.service.core import Principal, Service
 from docsage.service.keys import is_loopback
@@ -67,7 +68,7 @@ def check_question(svc: Service, text: str) -> None:
     if len(text) > limit:
         # The same 422 as the schema's own bounds: a limit is a validation rule, just configurable.
         _invalid(f"{len(text)} characters; the limit is {limit} (DOCSAGE_MAX_QUESTION_CHARS)")
-    if not text.strip():
+    if not re.search(NOT_BLANK, text):
         _invalid("question is blank")
 
 

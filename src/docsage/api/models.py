@@ -33,8 +33,12 @@ class AskOptions(Strict):
     agent: StrictBool = Field(False, description="Let the configured chat model search with tools.")
 
 
-# Some visible character: a blank question is refused, and the schema says so.
-NOT_BLANK = r"\S"
+# Some character that is not whitespace, spelled out so that Python, pydantic's Rust regex
+# and the schema's ECMAScript regex agree (their \s differ on U+001C-001F, U+0085, U+FEFF).
+NOT_BLANK = (
+    r"[^\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+    r"\u001c-\u001f]"
+)
 
 
 class AskRequest(Strict):
