@@ -17,6 +17,7 @@ from typing import Literal
 from docsage.errors import ConfigError, UsageError
 from docsage.fusion import FusionInput, get_fusion
 from docsage.lexical import query_tokens
+from docsage.observe import span
 from docsage.ports import Embedder, Reranker, ScoredChunk, Store
 from docsage.types import API_KINDS, Hit
 
@@ -215,17 +216,19 @@ class Retriever:
         if options.mode == "dense" and self.embedder is None:
             raise UsageError("dense search needs an embedder; configure one or use --mode lexical")
         started = time.perf_counter()
-        focused = focus_query(query)
-        lexical = self._lexical(focused, collection, options) if options.mode != "dense" else []
-        dense, extra = (
-            self._dense(focused, collection, options, lexical)
-            if options.mode != "lexical"
-            else ([], {})
-        )
-        hits = self._apply_prior(self._fuse(lexical, dense, extra), collection, focused)
+        with span("retrieval", {"docsage.search.mode": options.mode}):
+            focused = focus_query(query)
+            lexical = self._lexical(focused, collection, options) if options.mode != "dense" else []
+            dense, extra = (
+                self._dense(focused, collection, options, lexical)
+                if options.mode != "lexical"
+                else ([], {})
+            )
+            hits = self._apply_prior(self._fuse(lexical, dense, extra), collection, focused)
         retrieved = time.perf_counter()
         if self.reranker is not None and hits:
-            hits = self.reranker.rerank(query, hits)
+            with span("rerank", {"docsage.rerank.candidates": len(hits)}):
+                hits = self.reranker.rerank(query, hits)
         done = time.perf_counter()
         return SearchResult(
             hits=hits[: options.k],

@@ -57,6 +57,9 @@ class Section:
 API_KINDS = frozenset({"api", "function", "class"})
 """Chunk kinds that document one API entry (a function, class or other object)."""
 
+EXTRACTIVE = "extractive"
+"""The model name of answers composed from the sources without a language model."""
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Chunk:
@@ -211,7 +214,7 @@ class Answer:
     sources: tuple[Hit, ...] = ()
     timings: Timings = field(default_factory=Timings)
     index_version: int = 0
-    model: str = "extractive"
+    model: str = EXTRACTIVE
     usage: tuple[Usage, ...] = ()
     """One entry per model that was called (the route, in order); empty for extractive."""
     verification: Verification | None = None

@@ -16,7 +16,13 @@ import time
 from dataclasses import dataclass, field
 
 from docsage.agent.tools import DEFAULT_TOOLS, Tool, ToolContext, ToolError
-from docsage.answer.generative import GenerationOptions, ground, model_step, usage_of
+from docsage.answer.generative import (
+    GenerationOptions,
+    ground,
+    model_step,
+    observed_usage,
+    usage_of,
+)
 from docsage.answer.prompt import ABSTAIN_TEXT
 from docsage.answer.verify import VerifiedStream
 from docsage.errors import DocsageError
@@ -29,6 +35,7 @@ from docsage.models.chat import (
     Pricer,
     ToolCall,
 )
+from docsage.observe import model_call, tool_call
 from docsage.retrieve import Retriever
 from docsage.types import Answer, Timings, TraceStep, Usage
 
@@ -143,7 +150,9 @@ class AgentAnswerer:
         request = ChatRequest(
             messages=tuple(run.messages), tools=tools, max_tokens=self.options.max_tokens
         )
-        response = self.model.complete(request)
+        with model_call(self.model.name) as call:
+            response = self.model.complete(request)
+            call.set(observed_usage(response))
         usage = usage_of(response, self.pricer)
         run.input_tokens += usage.input_tokens
         run.output_tokens += usage.output_tokens
@@ -156,7 +165,10 @@ class AgentAnswerer:
     def _tool(self, run: _Run, ctx: ToolContext, call: ToolCall) -> str:
         started = time.perf_counter()
         key = f"{call.name}:{_canonical(call.arguments)}"
-        observation, error = self._observe(run, ctx, call, key)
+        with tool_call(call.name) as traced:
+            observation, error = self._observe(run, ctx, call, key)
+            if error:
+                traced.fail("tool_error", error)
         run.calls_seen.setdefault(key, len(run.steps))
         run.steps.append(
             TraceStep(

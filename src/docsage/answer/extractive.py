@@ -18,9 +18,10 @@ from importlib import resources
 
 from docsage.grounding import split_sentences
 from docsage.lexical import index_tokens, query_tokens
+from docsage.observe import model_call, usage
 from docsage.ports import Embedder
 from docsage.retrieve import Retriever, SearchOptions
-from docsage.types import API_KINDS, Answer, Citation, Hit, Timings
+from docsage.types import API_KINDS, EXTRACTIVE, Answer, Citation, Hit, Timings
 
 MAX_EVIDENCE = 3
 MAX_SENTENCES = 2
@@ -190,10 +191,12 @@ class ExtractiveAnswerer:
         generate_start = time.perf_counter()
         abstained = not hits or conf < self.abstain_below
         citations: tuple[Citation, ...] = ()
-        if abstained:
-            text = abstention_text(conf, self.abstain_below, hits)
-        else:
-            text, citations = compose(question, hits)
+        with model_call(EXTRACTIVE) as call:
+            if abstained:
+                text = abstention_text(conf, self.abstain_below, hits)
+            else:
+                text, citations = compose(question, hits)
+            call.set(usage(EXTRACTIVE, 0, 0))
         done = time.perf_counter()
         return Answer(
             question=question,

@@ -26,6 +26,8 @@ from docsage.answer.prompt import ABSTAIN_TEXT, Source, pack
 from docsage.answer.verify import Verified, VerifiedStream
 from docsage.grounding import DEFAULT_THRESHOLD
 from docsage.models.chat import ChatModel, ChatRequest, ChatResponse, OnToken, Pricer
+from docsage.observe import Value, model_call
+from docsage.observe import usage as usage_attributes
 from docsage.retrieve import Retriever, SearchOptions, SearchResult
 from docsage.types import Answer, Citation, Hit, Timings, TraceStep, Usage
 
@@ -63,6 +65,10 @@ def usage_of(response: ChatResponse, pricer: Pricer) -> Usage:
         calls=1,
         estimated=response.estimated,
     )
+
+
+def observed_usage(response: ChatResponse) -> dict[str, Value]:
+    return usage_attributes(response.model, response.input_tokens, response.output_tokens)
 
 
 def model_step(response: ChatResponse, usage: Usage) -> TraceStep:
@@ -200,10 +206,12 @@ class GenerativeAnswerer:
             action=self.options.action,
         )
         generate_start = time.perf_counter()
-        response = self.model.complete(
-            ChatRequest(messages=prompt.messages, max_tokens=self.options.max_tokens),
-            stream.feed if on_token else None,
-        )
+        with model_call(self.model.name) as call:
+            response = self.model.complete(
+                ChatRequest(messages=prompt.messages, max_tokens=self.options.max_tokens),
+                stream.feed if on_token else None,
+            )
+            call.set(observed_usage(response))
         if not on_token:
             stream.feed(response.text)
         grounded = ground(stream.close(), sources, result.hits)

@@ -42,9 +42,9 @@ from docsage.errors import ConfigError, NotFoundError, UsageError
 from docsage.models.chat import OnToken, estimate_tokens
 from docsage.service.core import Principal, Service
 from docsage.service.outcome import AskOutcome
+from docsage.types import EXTRACTIVE
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
-EXTRACTIVE = "extractive"
 
 
 def collection_of(body: ChatRequest) -> str | None:

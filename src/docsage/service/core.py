@@ -111,23 +111,23 @@ class Service:
         degraded = self.admit(who, request_id, "search")
         started = time.perf_counter()
         try:
-            result = self.ds.search(query, collection=name, k=k, mode=mode, path_prefix=path)  # type: ignore[arg-type]
-            deadline.check("searching")
+            with self.recorder.request("search", name) as span:
+                result = self.ds.search(query, collection=name, k=k, mode=mode, path_prefix=path)  # type: ignore[arg-type]
+                deadline.check("searching")
+                out = AskOutcome(
+                    id=request_id,
+                    collection=name,
+                    answer=None,
+                    search=result,
+                    usage=Usage(model=EXTRACTIVE),
+                    cache_hit=self._retrieval_hit(),
+                    degraded=self.settings.over_budget if degraded else None,
+                    degraded_reason=degraded,
+                )
+                self.recorder.success(who.key_id, "search", query, out, span)
         except BaseException as exc:
             self.recorder.failure(request_id, who.key_id, "search", name, exc, started)
             raise
-        hit = self._retrieval_hit()
-        out = AskOutcome(
-            id=request_id,
-            collection=name,
-            answer=None,
-            search=result,
-            usage=Usage(model=EXTRACTIVE),
-            cache_hit=hit,
-            degraded=self.settings.over_budget if degraded else None,
-            degraded_reason=degraded,
-        )
-        self.recorder.success(who.key_id, "search", query, out)
         return out
 
     def ask(
@@ -149,14 +149,14 @@ class Service:
         reason = self.admit(who, request_id, route)
         mode = self.settings.over_budget if reason else None
         started = time.perf_counter()
+        how = _Ask(agent=agent, on_token=on_token)
         try:
-            out = self._answer(
-                request_id, name, question, path, mode, reason, _Ask(agent=agent, on_token=on_token)
-            )
+            with self.recorder.request(route, name) as span:
+                out = self._answer(request_id, name, question, path, mode, reason, how)
+                self.recorder.success(who.key_id, route, question, out, span)
         except BaseException as exc:
             self.recorder.failure(request_id, who.key_id, route, name, exc, started)
             raise
-        self.recorder.success(who.key_id, route, question, out)
         return out
 
     def _answer(

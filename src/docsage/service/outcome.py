@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from docsage.retrieve import SearchResult
-from docsage.types import Answer
+from docsage.types import EXTRACTIVE, Answer
 
-EXTRACTIVE = "extractive"
+__all__ = ["EXTRACTIVE", "AskOutcome", "Usage"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

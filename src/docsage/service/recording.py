@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TypedDict
 
 from opentelemetry.trace import Tracer
 
+from docsage import observe
 from docsage.errors import ModelError
 from docsage.service import metrics, tracing
-from docsage.service.outcome import EXTRACTIVE, AskOutcome
+from docsage.service.outcome import AskOutcome
 from docsage.service.requestlog import RequestLog, RequestRecord
 from docsage.service.status import status_of
-from docsage.types import Answer, TraceStep
+from docsage.types import Answer
 
 
 class Recorder:
@@ -31,9 +34,9 @@ class Recorder:
         exc: BaseException,
         started: float,
     ) -> None:
-        """Log a failed request with the status its response gets, count a model failure
-        by reason, and trace it with error status. ``started`` is ``time.perf_counter()``
-        at the start of the request."""
+        """Log a failed request with the status its response gets and count a model failure
+        by reason (its span failed as the exception left ``request``). ``started`` is
+        ``time.perf_counter()`` at the start of the request."""
         status, _ = status_of(exc)
         took = (time.perf_counter() - started) * 1000
         self.log.submit(
@@ -49,20 +52,28 @@ class Recorder:
         )
         if isinstance(exc, ModelError):
             metrics.MODEL_ERRORS.labels(type(exc).__name__).inc()
-        span = self.tracer.start_span(
-            f"docsage.{route}",
-            context=tracing.parent(),
-            start_time=time.time_ns() - int(took * 1e6),
-            attributes={
-                "docsage.collection": name,
-                "docsage.request_id": tracing.request_id(),
-                "http.response.status_code": status,
-            },
-        )
-        tracing.failed(span, type(exc).__name__, str(exc))
-        span.end()
 
-    def success(self, key_id: str | None, route: str, question: str, out: AskOutcome) -> None:
+    @contextmanager
+    def request(self, route: str, collection: str) -> Iterator[observe.Span]:
+        """The request's span, current for the work inside the block, which records its
+        own spans (retrieval, rerank, model and tool calls) under it."""
+        sink = tracing.OtelSink(self.tracer)
+        attributes = {"docsage.collection": collection, "docsage.request_id": tracing.request_id()}
+        with (
+            observe.recording_to(sink),
+            sink.start(f"docsage.{route}", "internal", attributes) as span,
+        ):
+            try:
+                yield span
+            except BaseException as exc:
+                span.set({"http.response.status_code": status_of(exc)[0]})
+                raise
+
+    def success(
+        self, key_id: str | None, route: str, question: str, out: AskOutcome, span: observe.Span
+    ) -> None:
+        """Log and count a request that is being answered with 200; call it inside
+        ``request`` so ``span`` is still open."""
         answer = out.answer
         record = RequestRecord(
             id=out.id,
@@ -85,7 +96,9 @@ class Recorder:
         )
         self.log.submit(record)
         self._count(record, answer)
-        self._trace(record, answer)
+        span.set({"docsage.cache_hit": record.cache_hit, "http.response.status_code": 200})
+        if answer is not None:
+            span.set({"docsage.abstained": answer.abstained})
 
     def _count(self, record: RequestRecord, answer: Answer | None) -> None:
         for stage in ("retrieve", "rerank", "generate"):
@@ -100,62 +113,6 @@ class Recorder:
         for step in answer.trace:
             if step.kind == "model":
                 metrics.MODEL_CALL.labels(step.name).observe(step.ms / 1000)
-
-    def _trace(self, record: RequestRecord, answer: Answer | None) -> None:
-        """The request span and its stages, laid out from the measured timings."""
-        started = time.time_ns() - int(record.total_ms * 1e6)
-        with self.tracer.start_as_current_span(
-            f"docsage.{record.route}", context=tracing.parent(), start_time=started
-        ) as span:
-            span.set_attributes(
-                {
-                    "docsage.collection": record.collection or "",
-                    "docsage.cache_hit": record.cache_hit,
-                    "docsage.request_id": tracing.request_id(),
-                    "http.response.status_code": 200,
-                }
-            )
-            if answer is not None:
-                span.set_attribute("docsage.abstained", answer.abstained)
-            tracing.stage_spans(
-                self.tracer,
-                started,
-                [("retrieval", record.retrieve_ms), ("rerank", record.rerank_ms)],
-            )
-            if answer is None or record.cache_hit:
-                return
-            gen_start = started + int((record.retrieve_ms + record.rerank_ms) * 1e6)
-            if not _model_steps(answer):
-                tracing.generation_span(
-                    self.tracer,
-                    gen_start,
-                    record.generate_ms,
-                    record.model or EXTRACTIVE,
-                    (record.input_tokens, record.output_tokens),
-                )
-                return
-            at = gen_start
-            for step in answer.trace:
-                at = self._step_span(step, at)
-
-    def _step_span(self, step: TraceStep, at: int) -> int:
-        """A span for one model call, tool call or failed route starting at ``at`` (ns);
-        returns where the next one starts."""
-        if step.kind == "model":
-            usage = (step.input_tokens, step.output_tokens)
-            tracing.generation_span(self.tracer, at, step.ms, step.name, usage)
-        elif step.kind == "tool":
-            tracing.tool_span(self.tracer, at, step.ms, step.name, step.error)
-        elif step.kind == "route" and step.detail.startswith("fell back ("):
-            reason = step.detail.removeprefix("fell back (").removesuffix(")")
-            tracing.generation_span(self.tracer, at, step.ms, step.name, (0, 0), error=reason)
-        else:
-            return at
-        return at + int(step.ms * 1e6)
-
-
-def _model_steps(answer: Answer) -> bool:
-    return any(s.kind in ("model", "tool") for s in answer.trace)
 
 
 class _StageMs(TypedDict, total=False):

@@ -1,15 +1,12 @@
-"""OpenTelemetry spans following the GenAI semantic conventions.
+"""OpenTelemetry behind ``docsage.observe``: the spans features open where they work.
 
-Each ask, chat or search is a span (``docsage.<route>``) with one child per stage
-(retrieval, rerank, then generation). Generation is one CLIENT span per model call (an
-agent's four model calls are four spans) carrying ``gen_ai.operation.name``,
-``gen_ai.provider.name`` (the provider in the model's name: ``openai``, ``llamacpp``),
-``gen_ai.request.model`` and ``gen_ai.usage.*``; one ``execute_tool`` span per tool call; a
-span with error status per failed route that was fallen back from. The extractive answerer is
-one ``chat extractive`` span of provider ``docsage``. A failed request's span has error
-status and ``error.type``. A caller's W3C ``traceparent`` makes the request span its child.
-Spans are exported over OTLP/HTTP only when an endpoint is configured; otherwise nothing
-leaves the process.
+Each ask, chat or search is a span (``docsage.<route>``) around the whole request; inside
+it, the spans ``docsage.observe`` describes (retrieval, rerank, one CLIENT ``chat <model>``
+per model call, one ``execute_tool <name>`` per tool call) are its descendants. A span
+left by an exception (a failed request, a model call fallen back from) has error status,
+``error.type`` and the exception as an event. A caller's W3C ``traceparent`` makes the
+request span its child. Spans are exported over OTLP/HTTP only when an endpoint is
+configured; otherwise nothing leaves the process.
 """
 
 from __future__ import annotations
@@ -17,22 +14,22 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
 
+from docsage import observe
 from docsage.errors import missing_extra
+from docsage.observe import Value
 
 try:
     from opentelemetry.context import Context
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
-    from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+    from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer, get_current_span
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 except ImportError as exc:  # pragma: no cover - the serve extra is missing
     raise missing_extra("opentelemetry-sdk", 'pip install "docsage[serve]"') from exc
 
-__all__ = ["SpanExporter", "generation_span", "make_tracer", "stage_spans"]
-PROVIDER = "docsage"
+__all__ = ["OtelSink", "SpanExporter", "make_tracer"]
 _PROPAGATOR = TraceContextTextMapPropagator()
 _parent: ContextVar[Context | None] = ContextVar("docsage_trace_parent", default=None)
 _request_id: ContextVar[str] = ContextVar("docsage_request_id", default="")
@@ -59,13 +56,6 @@ def request_id() -> str:
     return _request_id.get()
 
 
-def provider_of(model: str) -> str:
-    """``openai:gpt-4o`` is served by provider ``openai``, ``llamacpp:x.gguf`` by ``llamacpp``;
-    the extractive answerer by docsage itself."""
-    prefix, sep, _ = model.partition(":")
-    return prefix if sep else PROVIDER
-
-
 def failed(span: Span, kind: str, message: str = "") -> None:
     span.set_status(Status(StatusCode.ERROR, (message or kind)[:200]))
     span.set_attribute("error.type", kind)
@@ -84,49 +74,39 @@ def make_tracer(otlp_endpoint: str, exporter: SpanExporter | None = None) -> Tra
     return provider.get_tracer("docsage")
 
 
-def stage_spans(tracer: Tracer, started_ns: int, stages: list[tuple[str, float]]) -> None:
-    """Child spans of the current span, laid end to end from ``started_ns``: one per
-    (name, milliseconds) stage, as measured inside ``Docsage``."""
-    at = started_ns
-    for name, ms in stages:
-        end = at + int(ms * 1e6)
-        tracer.start_span(name, start_time=at).end(end_time=end)
-        at = end
+class _Recorded:
+    def __init__(self, span: Span) -> None:
+        self.span = span
+
+    def set(self, attributes: Mapping[str, Value]) -> None:
+        self.span.set_attributes(dict(attributes))
+
+    def fail(self, error_type: str, message: str) -> None:
+        failed(self.span, error_type, message)
 
 
-def generation_span(
-    tracer: Tracer,
-    started_ns: int,
-    ms: float,
-    model: str,
-    usage: tuple[int, int],
-    *,
-    error: str = "",
-) -> Span:
-    """One model call: a CLIENT span when a model server was called."""
-    provider = provider_of(model)
-    attributes: dict[str, Any] = {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.provider.name": provider,
-        "gen_ai.request.model": model,
-        "gen_ai.response.model": model,
-        "gen_ai.usage.input_tokens": usage[0],
-        "gen_ai.usage.output_tokens": usage[1],
-    }
-    # CLIENT: a call to a model server. In-process models (llama.cpp, fakes) are INTERNAL.
-    kind = SpanKind.CLIENT if provider == "openai" else SpanKind.INTERNAL
-    span = tracer.start_span(
-        f"chat {model}", start_time=started_ns, attributes=attributes, kind=kind
-    )
-    if error:
-        failed(span, "tool_error", error)
-    span.end(end_time=started_ns + int(ms * 1e6))
-    return span
+class OtelSink:
+    """``docsage.observe.Sink`` over one tracer; spans nest through OpenTelemetry's own
+    current-span context, starting under the caller's ``traceparent`` if there was one."""
 
+    def __init__(self, tracer: Tracer) -> None:
+        self.tracer = tracer
 
-def tool_span(tracer: Tracer, started_ns: int, ms: float, name: str, error: str) -> None:
-    attributes = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name}
-    span = tracer.start_span(f"execute_tool {name}", start_time=started_ns, attributes=attributes)
-    if error:
-        failed(span, "tool_error", error)
-    span.end(end_time=started_ns + int(ms * 1e6))
+    @contextmanager
+    def start(
+        self, name: str, kind: observe.SpanKind, attributes: Mapping[str, Value]
+    ) -> Iterator[_Recorded]:
+        with self.tracer.start_as_current_span(
+            name,
+            context=None if get_current_span().get_span_context().is_valid else parent(),
+            kind=SpanKind.CLIENT if kind == "client" else SpanKind.INTERNAL,
+            attributes=dict(attributes),
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                yield _Recorded(span)
+            except BaseException as exc:
+                span.record_exception(exc)
+                failed(span, type(exc).__name__, str(exc))
+                raise
