@@ -20,12 +20,15 @@ from pydantic import Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from docsage.agent.budget import Budget
 from docsage.errors import ConfigError
+from docsage.grounding import DEFAULT_THRESHOLD
 from docsage.retrieve import FusionWeights
 
 PREFIX = "DOCSAGE_"
 # Retrieval defaults are defined once, on FusionWeights; the settings read them from there.
 _FUSION = FusionWeights()
+_BUDGET = Budget()
 _DEFAULT_HOME = Path.home() / ".docsage"
 # The variables ``from_env`` reads from: none unless it is reading (so ``Settings(...)``
 # ignores the environment, as tests and embedding code expect).
@@ -156,13 +159,20 @@ class Settings(BaseSettings):
         "or 'mark' ([unverified]).",
     )
     support_threshold: float = _setting(
-        0.6, "Lexical support a generated sentence needs from the source it cites (0-1)."
+        DEFAULT_THRESHOLD,
+        "Lexical support a generated sentence needs from the source it cites (0-1).",
     )
-    agent_max_steps: int = _setting(8, "Most model calls in one agent run.")
-    agent_max_tool_calls: int = _setting(12, "Most tool calls in one agent run.")
-    agent_max_tokens: int = _setting(40000, "Most model tokens (in + out) in one agent run.")
-    agent_max_usd: float = _setting(0.0, "Most USD one agent run may spend; 0 = no limit.")
-    agent_max_seconds: float = _setting(60.0, "Longest one agent run may take.")
+    agent_max_steps: int = _setting(_BUDGET.max_steps, "Most model calls in one agent run.")
+    agent_max_tool_calls: int = _setting(
+        _BUDGET.max_tool_calls, "Most tool calls in one agent run."
+    )
+    agent_max_tokens: int = _setting(
+        _BUDGET.max_tokens, "Most model tokens (in + out) in one agent run."
+    )
+    agent_max_usd: float | None = _setting(
+        _BUDGET.max_cost_usd, "Most USD one agent run may spend; unset = no limit."
+    )
+    agent_max_seconds: float = _setting(_BUDGET.max_seconds, "Longest one agent run may take.")
     # -- HTTP service (docsage serve) ---------------------------------------------------
     auth: bool = _setting(
         True,

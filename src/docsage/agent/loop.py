@@ -15,6 +15,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
+from docsage.agent.budget import Budget
 from docsage.agent.tools import DEFAULT_TOOLS, Tool, ToolContext, ToolError
 from docsage.answer.generative import (
     GenerationOptions,
@@ -47,16 +48,7 @@ states it, like [3]. Cite only numbers the tools showed you. Copy names and code
 If the docs do not answer the question, reply exactly: {ABSTAIN_TEXT}"""
 FINAL_TURN = "Tool use is over. Answer now from the passages above, citing their numbers."
 MAX_OBSERVATION_CHARS = 6000
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Budget:
-    max_steps: int = 8
-    max_tool_calls: int = 12
-    max_tokens: int = 40_000
-    max_cost_usd: float = 0.0
-    """0 = no cost limit."""
-    max_seconds: float = 60.0
+__all__ = ["AgentAnswerer", "Budget"]
 
 
 @dataclass
@@ -79,7 +71,7 @@ def over_budget(run: _Run, budget: Budget) -> str:
     """Why the run must stop before another model call, or ""."""
     if run.tokens >= budget.max_tokens:
         return f"token budget spent ({run.tokens} >= {budget.max_tokens})"
-    if budget.max_cost_usd and run.cost >= budget.max_cost_usd:
+    if budget.max_cost_usd is not None and run.cost >= budget.max_cost_usd:
         return f"cost budget spent (${run.cost:.4f} >= ${budget.max_cost_usd:.4f})"
     elapsed = time.perf_counter() - run.started
     if elapsed >= budget.max_seconds:
