@@ -519,3 +519,15 @@ def test_a_file_of_records_is_not_cut_at_the_per_file_limit(tmp_path: Path, root
     notes = {n.source: n.note for n in report.notes}
     assert "corpus.jsonl" not in notes and "cut to its first 10 of 30" in notes["long.md"]
     assert chunks == 30 + 10
+
+
+def test_none_switches_a_chunk_limit_off(tmp_path: Path, root: Path) -> None:
+    """``DOCSAGE_MAX_CHUNKS_PER_FILE=none`` is no limit (not 0, which would keep nothing)."""
+    (root / "long.md").write_text("".join(f"# Part {i}\n\nText {i}.\n\n" for i in range(30)))
+    environ = {"DOCSAGE_MAX_CHUNKS_PER_FILE": "none", "DOCSAGE_MAX_CHUNKS_PER_INGEST": "40"}
+    settings = Settings.from_env(environ, home=tmp_path / "home", embedder="none")
+    assert settings.max_chunks_per_file is None and settings.max_chunks_per_ingest == 40
+    with Docsage(settings) as ds:
+        report = ds.ingest(root, collection="c")
+    assert not any(n.source == "long.md" for n in report.notes), "30 sections, none cut"
+    assert Settings.from_env({}).max_chunks_per_file == 2000, "bounded unless switched off"

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
@@ -23,12 +23,14 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from docsage.agent.budget import Budget
 from docsage.errors import ConfigError
 from docsage.grounding import DEFAULT_THRESHOLD
+from docsage.ingest.pipeline import IngestOptions
 from docsage.retrieve import FusionWeights
 
 PREFIX = "DOCSAGE_"
 # Retrieval defaults are defined once, on FusionWeights; the settings read them from there.
 _FUSION = FusionWeights()
 _BUDGET = Budget()
+_INGEST = IngestOptions()
 _DEFAULT_HOME = Path.home() / ".docsage"
 # The variables ``from_env`` reads from: none unless it is reading (so ``Settings(...)``
 # ignores the environment, as tests and embedding code expect).
@@ -40,8 +42,9 @@ def _setting(default: Any, help: str) -> Any:
 
 
 class _DocsageEnv(PydanticBaseSettingsSource):
-    """``DOCSAGE_<NAME>`` variables of the mapping ``from_env`` reads; an empty value of an
-    optional setting means unset."""
+    """``DOCSAGE_<NAME>`` variables of the mapping ``from_env`` reads. A setting that may be
+    None is None when its variable is ``none`` (how a limit with a default is switched off)
+    or, if None is its default, empty."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         raw = (_environ.get() or {}).get(PREFIX + field_name.upper())
@@ -53,8 +56,9 @@ class _DocsageEnv(PydanticBaseSettingsSource):
             raw, _, _ = self.get_field_value(info, name)
             if raw is None:
                 continue
-            optional = info.default is None
-            values[name] = None if optional and raw.strip() == "" else raw
+            nullable = type(None) in get_args(info.annotation)
+            unset = raw.strip().lower() == "none" or (info.default is None and not raw.strip())
+            values[name] = None if nullable and unset else raw
         return values
 
 
@@ -74,13 +78,14 @@ class Settings(BaseSettings):
         None, "ONNX Runtime threads for the local embedder; unset = all cores."
     )
     max_file_bytes: int = _setting(10 * 1024 * 1024, "Files larger than this are skipped.")
-    max_chunks_per_file: int = _setting(
-        2000,
-        "Chunks kept from one file; the rest is cut and reported (0 = no limit). A .jsonl "
+    max_chunks_per_file: int | None = _setting(
+        _INGEST.max_chunks_per_file,
+        "Chunks kept from one file; the rest is cut and reported ('none' = no limit). A .jsonl "
         "file of records is many documents: only the ingest limit bounds it.",
     )
-    max_chunks_per_ingest: int = _setting(
-        100_000, "New chunks one ingest may write; later files are cut or skipped (0 = no limit)."
+    max_chunks_per_ingest: int | None = _setting(
+        _INGEST.max_chunks_per_ingest,
+        "New chunks one ingest may write; later files are cut or skipped ('none' = no limit).",
     )
     rerank: bool = _setting(True, "Run the reranking stage after fusion.")
     fusion: Literal["zscore", "rrf"] = _setting(

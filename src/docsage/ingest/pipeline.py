@@ -38,8 +38,10 @@ class IngestOptions:
     chunking: ChunkingPolicy = field(default_factory=ChunkingPolicy)
     embed_batch: int = 256
     embed_seconds: float | None = None  # stop embedding after this long; the rest waits
-    max_chunks_per_file: int = 0  # 0 = no limit
-    max_chunks_per_ingest: int = 0
+    max_chunks_per_file: int | None = 2000
+    """None: no limit. A generated module would otherwise be tens of thousands of chunks."""
+    max_chunks_per_ingest: int | None = 100_000
+    """None: no limit."""
 
 
 @dataclass(kw_only=True)
@@ -118,13 +120,13 @@ def _bounded(update: FileUpdate, options: IngestOptions, state: _RunState) -> Fi
     source, chunks = update.document.source, update.chunks
     per_file, per_ingest = options.max_chunks_per_file, options.max_chunks_per_ingest
     if source.endswith(RECORD_SUFFIXES):  # a file of records is many documents in one file:
-        per_file = 0  # only the ingest's budget bounds it
-    room = per_ingest - state.chunks_written if per_ingest else len(chunks)
+        per_file = None  # only the ingest's budget bounds it
+    room = per_ingest - state.chunks_written if per_ingest is not None else len(chunks)
     if room <= 0:
         reason = f"over the ingest's chunk limit (DOCSAGE_MAX_CHUNKS_PER_INGEST={per_ingest})"
         state.skipped.append(SkippedFile(source=source, reason=reason))
         return None
-    keep = min(len(chunks), room, per_file or len(chunks))
+    keep = min(len(chunks), room, len(chunks) if per_file is None else per_file)
     if keep == len(chunks):
         return update
     limit = "DOCSAGE_MAX_CHUNKS_PER_FILE" if keep == per_file else "DOCSAGE_MAX_CHUNKS_PER_INGEST"
