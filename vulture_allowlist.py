@@ -65,3 +65,13 @@ _expand_home  # a pydantic field validator
 add_chat_model  # public API of Docsage, used by embedding code and tests
 EmbedderContract  # a contract suite: subclassed by tests and by plugin authors
 RerankerContract  # a contract suite: subclassed by tests and by plugin authors
+# Named by "module:attr" strings in the registries' built-in tables (docsage.adapters,
+# docsage.ingest.parsers.registry), loaded when a setting or a file suffix names them.
+parse_mdx  # unused function (src/docsage/ingest/parsers/markdown.py:38)
+hash_embedder  # unused function (src/docsage/models/fake.py:154)
+echo_chat_model  # unused function (src/docsage/models/fake.py:159)
+IdentifierReranker  # unused class (src/docsage/rerank.py:55)
+open_store  # unused function (src/docsage/store/sqlite.py:325)
+# Registry API for plugin authors and tests (entry points rescanned, an in-process name removed).
+refresh  # unused function (src/docsage/registry.py:36)
+remove  # unused method (src/docsage/registry.py:81)

@@ -25,10 +25,11 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
+from docsage.adapters import make_chat_model
 from docsage.answer.structured import complete_json
 from docsage.app import Docsage
 from docsage.errors import ModelError, TransientModelError
-from docsage.models.chat import ChatModel, ChatRequest, Message, make_chat_model
+from docsage.models.chat import ChatModel, ChatModelConfig, ChatRequest, Message
 from docsage.models.openai_chat import OpenAIChatModel
 from docsage.settings import Settings
 from docsage.testing.chat_contract import ChatModelContract
@@ -233,7 +234,7 @@ def test_a_generated_answer_is_verified_end_to_end(server_url: str, tmp_path: Pa
 
 @pytest.fixture(scope="module")
 def in_process() -> ChatModel:
-    model = make_chat_model(f"llamacpp:{smollm2_path()}", {"context_window": 2048})
+    model = make_chat_model(f"llamacpp:{smollm2_path()}", ChatModelConfig(context_window=2048))
     assert model is not None
     return model
 

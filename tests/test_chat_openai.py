@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from docsage import deadline
+from docsage.adapters import make_chat_model
 from docsage.errors import (
     ConfigError,
     DeadlineExceeded,
@@ -22,7 +23,7 @@ from docsage.errors import (
     ModelUnavailableError,
     TransientModelError,
 )
-from docsage.models.chat import ChatModel, ChatRequest, Message, ToolSpec, make_chat_model
+from docsage.models.chat import ChatModel, ChatModelConfig, ChatRequest, Message, ToolSpec
 from docsage.models.fake import EchoChatModel, ScriptedChatModel
 from docsage.models.openai_chat import OpenAIChatModel
 from docsage.testing.chat_contract import ChatModelContract
@@ -220,11 +221,13 @@ def test_json_modes(server: FakeChatServer, mode: str, expected: str | None) -> 
 
 def test_registry_by_name() -> None:
     assert make_chat_model("extractive") is None
-    made = make_chat_model("openai:gpt-4o-mini", {"base_url": "http://127.0.0.1:9/v1"})
+    made = make_chat_model("openai:gpt-4o-mini", ChatModelConfig(base_url="http://127.0.0.1:9/v1"))
     assert isinstance(made, OpenAIChatModel) and made.name == "openai:gpt-4o-mini"
     assert isinstance(make_chat_model("fake:echo"), EchoChatModel)
-    with pytest.raises(ConfigError, match="unknown model 'gpt4'"):
+    with pytest.raises(ConfigError, match=r"unknown chat model 'gpt4'.*'openai:<model>'"):
         make_chat_model("gpt4")
+    with pytest.raises(ConfigError, match="name the model: openai:<model>"):
+        make_chat_model("openai")
     with pytest.raises(ConfigError, match="no GGUF model file"):
         make_chat_model("llamacpp:/nonexistent.gguf")
 

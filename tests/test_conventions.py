@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "docsage"
 
 # Modules that must stay stdlib-only (the foundation layer).
-FOUNDATION = ("types.py", "errors.py", "lexical.py", "grounding.py", "deadline.py")
+FOUNDATION = ("types.py", "errors.py", "lexical.py", "grounding.py", "deadline.py", "registry.py")
 # Front ends and the composition root: the only modules that may read the environment.
 COMPOSITION = ("app.py", "__init__.py", "cli/", "api/", "service/", "web/")
 

@@ -17,9 +17,10 @@ import pytest
 import uvicorn
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from docsage.adapters import CHAT_MODELS
 from docsage.api.app import create_app
 from docsage.app import Docsage
-from docsage.models.chat import CHAT_MODELS, ChatModel, ChatRequest
+from docsage.models.chat import ChatModel, ChatModelConfig, ChatRequest
 from docsage.models.fake import ScriptedChatModel, tool_call
 from docsage.settings import Settings
 from test_api_support import ALPHA, free_port
@@ -76,14 +77,16 @@ def agent_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server whose chat model is a scripted fake (no real model runs here) that searches
     the docs with the agent's tool, then answers from what the tool returned."""
 
-    def scripted(model: str, options: dict[str, Any]) -> ChatModel:
+    def scripted(model: str, config: ChatModelConfig) -> ChatModel:
         # Two agent runs: each searches, then answers from what the search returned.
         script = [tool_call("search_docs", query="max_retries"), _cite_what_search_found] * 2
         return ScriptedChatModel(script, name="fake:scripted")
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(CHAT_MODELS, "scripted", scripted)
+    CHAT_MODELS.add("scripted", scripted)
+    try:
         yield from _serve(tmp_path_factory.mktemp("agentapi"), "scripted:search", SPANS)
+    finally:
+        CHAT_MODELS.remove("scripted")
 
 
 def test_ask_reports_model_usage_verification_and_trace(url: str) -> None:

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from docsage.adapters import make_chat_model, make_embedder, make_reranker, make_store
 from docsage.agent.loop import AgentAnswerer, Budget
 from docsage.answer.extractive import ExtractiveAnswerer, load_calibration
 from docsage.answer.generative import Answerer, GenerationOptions, GenerativeAnswerer
@@ -20,14 +21,11 @@ from docsage.answer.routing import ExtractiveRoute, RoutedAnswerer
 from docsage.answer.structured import ask_structured
 from docsage.errors import ConfigError, NotFoundError
 from docsage.ingest.pipeline import IngestOptions, ProgressFn, embed_missing, ingest_folder
-from docsage.models.chat import ChatModel, OnToken, make_chat_model
-from docsage.models.registry import make_embedder
-from docsage.ports import CollectionInfo, Embedder, RunStore, Store
+from docsage.models.chat import ChatModel, ChatModelConfig, OnToken
+from docsage.ports import CollectionInfo, Embedder, EmbedderConfig, RunStore, Store
 from docsage.pricing import load_prices
-from docsage.rerank import IdentifierReranker
 from docsage.retrieve import FusionWeights, Mode, Retriever, SearchOptions, SearchResult
 from docsage.settings import Settings
-from docsage.store.sqlite import SQLiteStore
 from docsage.store.sqlite_claims import Claim, SourceClaims
 from docsage.store.sqlite_runs import SQLiteRunStore
 from docsage.types import Answer, IngestReport
@@ -71,7 +69,8 @@ class Docsage:
             title_prior=self.settings.title_prior,
             history_prior=self.settings.history_prior,
         )
-        self.store: Store = store or SQLiteStore(self.settings.index_path)
+        self.reranker = make_reranker(self.settings.reranker)
+        self.store: Store = store or make_store(self.settings.store_name)
         self._embedder = embedder
         self._retriever: Retriever | None = None
         self._chat_models: dict[str, ChatModel | None] = dict(chat_models or {})
@@ -88,13 +87,12 @@ class Docsage:
     @property
     def embedder(self) -> Embedder | None:
         if self._embedder is _UNSET:
+            s = self.settings
             self._embedder = make_embedder(
-                self.settings.embedder,
-                {
-                    "threads": self.settings.embed_threads,
-                    "base_url": self.settings.embeddings_url,
-                    "api_key": self.settings.embeddings_api_key,
-                },
+                s.embedder,
+                EmbedderConfig(
+                    threads=s.embed_threads, base_url=s.embeddings_url, api_key=s.embeddings_api_key
+                ),
             )
         embedder: Embedder | None = self._embedder
         return embedder
@@ -106,7 +104,7 @@ class Docsage:
                 self.store,
                 self.embedder,
                 weights=self.fusion_weights,
-                reranker=IdentifierReranker() if self.settings.rerank else None,
+                reranker=self.reranker,
             )
             self._retriever = self._wrap_retriever(built) if self._wrap_retriever else built
         return self._retriever
@@ -259,14 +257,14 @@ class Docsage:
             s = self.settings
             self._chat_models[spec] = make_chat_model(
                 spec,
-                {
-                    "base_url": s.model_url,
-                    "api_key": s.model_api_key,
-                    "timeout_s": s.model_timeout_s,
-                    "retries": s.model_retries,
-                    "context_window": s.model_context,
-                    "json_mode": s.model_json_mode,
-                },
+                ChatModelConfig(
+                    base_url=s.model_url,
+                    api_key=s.model_api_key,
+                    timeout_s=s.model_timeout_s,
+                    retries=s.model_retries,
+                    context_window=s.model_context,
+                    json_mode=s.model_json_mode,
+                ),
             )
         return self._chat_models[spec]
 
@@ -359,4 +357,4 @@ def open_run_store(settings: Settings) -> RunStore:
 
 def prepare_index(settings: Settings) -> None:
     """Create or migrate the index (``docsage serve`` does it once, before its workers)."""
-    SQLiteStore(settings.index_path).close()
+    make_store(settings.store_name).close()

@@ -24,6 +24,17 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> Vector: ...
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EmbedderConfig:
+    """What an embedder factory is given besides the model name (``docsage.adapters``)."""
+
+    threads: int | None = None
+    """Local inference threads; None = all cores."""
+    base_url: str = ""
+    """Base URL of an embeddings server."""
+    api_key: str = ""
+
+
 class Reranker(Protocol):
     """Reorders fused hits for a question; may change scores, must not invent or drop hits
     (contract: ``docsage.testing.reranker_contract``)."""

@@ -35,6 +35,11 @@ _DEFAULT_HOME = Path.home() / ".docsage"
 # The variables ``from_env`` reads from: none unless it is reading (so ``Settings(...)``
 # ignores the environment, as tests and embedding code expect).
 _environ: ContextVar[Mapping[str, str] | None] = ContextVar("docsage_environ", default=None)
+# Variables a release stopped reading, and what replaces them: refused rather than ignored.
+_REPLACED = {
+    "DOCSAGE_RERANK": "set DOCSAGE_RERANKER=none (was DOCSAGE_RERANK=false) or leave it unset "
+    "for the identifier reranker",
+}
 
 
 def _setting(default: Any, help: str) -> Any:
@@ -51,6 +56,10 @@ class _DocsageEnv(PydanticBaseSettingsSource):
         return raw, field_name, False
 
     def __call__(self) -> dict[str, Any]:
+        environ = _environ.get() or {}
+        for old, new in _REPLACED.items():
+            if old in environ:
+                raise ConfigError(f"{old} is no longer read: {new}")
         values: dict[str, Any] = {}
         for name, info in self.settings_cls.model_fields.items():
             raw, _, _ = self.get_field_value(info, name)
@@ -64,6 +73,12 @@ class _DocsageEnv(PydanticBaseSettingsSource):
 
 class Settings(BaseSettings):
     home: Path = _setting(_DEFAULT_HOME, "Folder holding the index (index.sqlite) and its caches.")
+    store: str | None = _setting(
+        None,
+        "Where the index lives: 'sqlite:<path>' (that SQLite file, which then also holds the "
+        "ingest locks, eval runs, API keys and request log) or a plugin's store; unset = "
+        "sqlite:<DOCSAGE_HOME>/index.sqlite.",
+    )
     collection: str = _setting("default", "Collection used when a command names none.")
     embedder: str = _setting(
         "onnx:all-MiniLM-L6-v2",
@@ -87,7 +102,11 @@ class Settings(BaseSettings):
         _INGEST.max_chunks_per_ingest,
         "New chunks one ingest may write; later files are cut or skipped ('none' = no limit).",
     )
-    rerank: bool = _setting(True, "Run the reranking stage after fusion.")
+    reranker: str = _setting(
+        "identifier",
+        "Reranking stage after fusion: 'identifier' (entries named in the question move up), "
+        "'none', or a plugin's reranker.",
+    )
     fusion: Literal["zscore", "rrf"] = _setting(
         _FUSION.fusion,
         "How hybrid search fuses its lexical and dense lists: 'zscore' (weighted sum of "
@@ -254,7 +273,18 @@ class Settings(BaseSettings):
 
     @property
     def index_path(self) -> Path:
+        """The SQLite file of the index and the tables kept beside it (ingest locks, eval
+        runs, the service's keys and log): DOCSAGE_STORE's file when that is ``sqlite:``,
+        else ``index.sqlite`` under DOCSAGE_HOME."""
+        provider, _, location = (self.store or "").partition(":")
+        if provider == "sqlite" and location:
+            return Path(location).expanduser()
         return self.home / "index.sqlite"
+
+    @property
+    def store_name(self) -> str:
+        """DOCSAGE_STORE, or the SQLite file under DOCSAGE_HOME when it is unset."""
+        return self.store or f"sqlite:{self.index_path}"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -1,4 +1,4 @@
-"""The chat-model port, its data, and the registry of adapters by name.
+"""The chat-model port and its data.
 
 ``ChatModel`` has one required method, ``complete``. Streaming is the same call with an
 ``on_token`` callback, so one driver serves streamed and unstreamed answers (no sync/async
@@ -7,7 +7,7 @@ twins): a front end that wants an iterator runs ``complete`` in a thread and fee
 Adapters are named ``"<provider>:<model>"``: ``openai:gpt-4o-mini`` (any OpenAI-compatible
 server: OpenAI, vLLM, Ollama, the llama.cpp server), ``llamacpp:/path/model.gguf`` (in
 process, the ``llamacpp`` extra) and ``fake:<name>`` (scripted, for tests). ``extractive``
-names no chat model at all.
+names no chat model at all. ``docsage.adapters`` resolves the names.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
-
-from docsage.errors import ConfigError
 
 Role = Literal["system", "user", "assistant", "tool"]
 OnToken = Callable[[str], None]
@@ -114,48 +112,14 @@ def estimate_messages(messages: tuple[Message, ...]) -> int:
     return sum(estimate_tokens(m.content) + 4 for m in messages)
 
 
-# -- registry ----------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ChatModelConfig:
+    """What a chat-model factory is given besides the model name (``docsage.adapters``)."""
 
-ChatFactory = Callable[[str, dict[str, Any]], ChatModel]
-
-
-def _openai(model: str, options: dict[str, Any]) -> ChatModel:
-    from docsage.models.openai_chat import OpenAIChatModel
-
-    return OpenAIChatModel(
-        model,
-        base_url=str(options.get("base_url") or "https://api.openai.com/v1"),
-        api_key=str(options.get("api_key", "")),
-        timeout_s=float(options.get("timeout_s", 60.0)),
-        retries=int(options.get("retries", 2)),
-        context_window=int(options.get("context_window") or 8192),
-        json_mode=options.get("json_mode", "json_schema"),
-    )
-
-
-def _llamacpp(model: str, options: dict[str, Any]) -> ChatModel:
-    from docsage.models.llamacpp import LlamaCppChatModel
-
-    return LlamaCppChatModel(model, context_window=int(options.get("context_window") or 4096))
-
-
-def _fake(model: str, options: dict[str, Any]) -> ChatModel:
-    from docsage.models.fake import EchoChatModel
-
-    return EchoChatModel(name=f"fake:{model or 'echo'}")
-
-
-CHAT_MODELS: dict[str, ChatFactory] = {"openai": _openai, "llamacpp": _llamacpp, "fake": _fake}
-EXTRACTIVE = "extractive"
-
-
-def make_chat_model(spec: str, options: dict[str, Any] | None = None) -> ChatModel | None:
-    """The chat model named by ``spec``; None for ``"extractive"`` (no model)."""
-    if spec in {EXTRACTIVE, ""}:
-        return None
-    provider, _, model = spec.partition(":")
-    factory = CHAT_MODELS.get(provider)
-    if factory is None or (not model and provider != "fake"):
-        known = ", ".join(f"'{p}:<model>'" for p in sorted(CHAT_MODELS))
-        raise ConfigError(f"unknown model {spec!r}; use 'extractive' or one of: {known}")
-    return factory(model, options or {})
+    base_url: str = "https://api.openai.com/v1"
+    api_key: str = ""
+    timeout_s: float = 60.0
+    retries: int = 2
+    context_window: int | None = None
+    """Tokens the model attends to; None = the adapter's own default."""
+    json_mode: JsonMode = "json_schema"

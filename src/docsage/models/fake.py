@@ -20,6 +20,7 @@ import numpy as np
 from docsage.errors import ModelError
 from docsage.lexical import index_tokens
 from docsage.models.chat import (
+    ChatModelConfig,
     ChatRequest,
     ChatResponse,
     OnToken,
@@ -27,7 +28,7 @@ from docsage.models.chat import (
     estimate_messages,
     estimate_tokens,
 )
-from docsage.ports import Vector
+from docsage.ports import EmbedderConfig, Vector
 
 
 class HashEmbedder:
@@ -148,3 +149,13 @@ def _echo(request: ChatRequest) -> str:
         return "The docs don't cover this."
     first = re.split(r"(?<=[.!?])\s", match.group(2).strip(), maxsplit=1)[0]
     return f"{' '.join(first.split())} [{match.group(1)}]"
+
+
+def hash_embedder(model: str, config: EmbedderConfig) -> HashEmbedder:
+    """``fake:<anything>``: a ``HashEmbedder``."""
+    return HashEmbedder()
+
+
+def echo_chat_model(model: str, config: ChatModelConfig) -> EchoChatModel:
+    """``fake:<name>``: an ``EchoChatModel`` named ``fake:<name>`` (``fake:echo`` if no name)."""
+    return EchoChatModel(name=f"fake:{model or 'echo'}")

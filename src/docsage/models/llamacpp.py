@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from docsage.errors import ConfigError, ModelError, missing_extra
-from docsage.models.chat import ChatRequest, ChatResponse, OnToken
+from docsage.models.chat import ChatModelConfig, ChatRequest, ChatResponse, OnToken
 from docsage.models.openai_chat import message_json, response_format
 
 INSTALL = "pip install 'docsage[llamacpp]'  (or scripts/install-llamacpp.sh for a cached wheel)"
@@ -108,3 +108,8 @@ class LlamaCppChatModel:
             first_token_ms=first,
             ms=(time.perf_counter() - started) * 1000,
         )
+
+
+def chat_model(model: str, config: ChatModelConfig) -> LlamaCppChatModel:
+    """``llamacpp:<path.gguf>``: the model file run in process (the ``llamacpp`` extra)."""
+    return LlamaCppChatModel(model, context_window=config.context_window or 4096)

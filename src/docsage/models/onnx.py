@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from docsage.errors import missing_extra
-from docsage.ports import Vector
+from docsage.errors import ConfigError, missing_extra
+from docsage.ports import EmbedderConfig, Vector
 
 MODEL_NAME = "all-MiniLM-L6-v2-int8"
 DIM = 384
@@ -113,3 +113,10 @@ class OnnxMiniLM:
         if start < len(lengths):
             out.append(range(start, len(lengths)))
         return out
+
+
+def embedder(model: str, config: EmbedderConfig) -> OnnxMiniLM:
+    """``onnx:all-MiniLM-L6-v2`` (the only model shipped; ``onnx:`` alone means it too)."""
+    if model not in {"all-MiniLM-L6-v2", ""}:
+        raise ConfigError(f"the local ONNX embedder ships only all-MiniLM-L6-v2, not {model!r}")
+    return OnnxMiniLM(threads=config.threads or None)

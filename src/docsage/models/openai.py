@@ -14,6 +14,7 @@ import numpy as np
 
 from docsage import deadline
 from docsage.errors import (
+    ConfigError,
     DeadlineExceeded,
     ModelError,
     ModelRejectedError,
@@ -21,7 +22,7 @@ from docsage.errors import (
     ModelUnavailableError,
 )
 from docsage.models.retry import call_with_retries, retry_after
-from docsage.ports import Vector
+from docsage.ports import EmbedderConfig, Vector
 
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -131,3 +132,10 @@ class OpenAIEmbedder:
 
     def close(self) -> None:
         self._client.close()
+
+
+def embedder(model: str, config: EmbedderConfig) -> OpenAIEmbedder:
+    """``openai:<model>``: any OpenAI-compatible ``/v1/embeddings`` server."""
+    if not model:
+        raise ConfigError("name the model: openai:<model>, e.g. openai:text-embedding-3-small")
+    return OpenAIEmbedder(model, base_url=config.base_url, api_key=config.api_key)

@@ -33,10 +33,12 @@ import httpx
 
 from docsage import deadline
 from docsage.errors import (
+    ConfigError,
     ModelError,
     TransientModelError,
 )
 from docsage.models.chat import (
+    ChatModelConfig,
     ChatRequest,
     ChatResponse,
     JsonMode,
@@ -275,3 +277,18 @@ def _sse(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
             yield json.loads(data)
         except ValueError as exc:
             raise ModelError(f"malformed stream event: {data[:200]}") from exc
+
+
+def chat_model(model: str, config: ChatModelConfig) -> OpenAIChatModel:
+    """``openai:<model>``: any OpenAI-compatible ``/v1/chat/completions`` server."""
+    if not model:
+        raise ConfigError("name the model: openai:<model>, e.g. openai:gpt-4o-mini")
+    return OpenAIChatModel(
+        model,
+        base_url=config.base_url or "https://api.openai.com/v1",
+        api_key=config.api_key,
+        timeout_s=config.timeout_s,
+        retries=config.retries,
+        context_window=config.context_window or 8192,
+        json_mode=config.json_mode,
+    )

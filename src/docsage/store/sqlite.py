@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from docsage.errors import ConfigError
 from docsage.lexical import index_text, query_tokens
 from docsage.ports import CollectionInfo, FileUpdate, ScoredChunk, Vector
 from docsage.store.sqlite_db import SQLiteDatabase
@@ -319,3 +320,10 @@ class SQLiteStore(SQLiteDatabase):
             (match, collection, len(path_prefix), path_prefix, k),
         )
         return [ScoredChunk(chunk=_row_to_chunk(r[1:]), score=float(r[0])) for r in rows]
+
+
+def open_store(location: str) -> SQLiteStore:
+    """``sqlite:<path>``: the index in that SQLite file (created and migrated if need be)."""
+    if not location:
+        raise ConfigError("name the file: sqlite:<path>, e.g. sqlite:/srv/docsage/index.sqlite")
+    return SQLiteStore(Path(location).expanduser())

@@ -1,29 +1,43 @@
-"""Which parser reads which file, keyed by suffix (or by name for ``README``-style files)."""
+"""Which parser reads which file: keyed by suffix (``.md``, ``.rst.txt``), longest first, and
+by name for ``README``-style files.
+
+``PARSERS`` is a ``docsage.registry.Registry`` of parse functions ``(text: str) ->
+list[Section]``: the built-ins below as lazy references (a parser module is imported when a
+file of its kind is first read), and a package adds a suffix through the ``docsage.parsers``
+entry point group (``".adoc" = "mypkg.asciidoc:parse"``), or overrides one.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import PurePath
 
-from docsage.ingest.parsers import html, jsonl, markdown, python, rst, text
+from docsage.registry import Registry
 from docsage.types import Section
 
 Parser = Callable[[str], list[Section]]
 
-PARSERS: dict[str, Parser] = {
-    ".md": markdown.parse,
-    ".markdown": markdown.parse,
-    ".mdx": markdown.parse_mdx,
-    ".rst": rst.parse,
-    ".rst.txt": rst.parse,
-    ".html": html.parse,
-    ".htm": html.parse,
-    ".txt": text.parse,
-    ".text": text.parse,
-    ".py": python.parse,
-    ".pyi": python.parse,
-    ".jsonl": jsonl.parse,
-}
+_MODULE = "docsage.ingest.parsers."
+PARSERS: Registry[Parser] = Registry(
+    "parser",
+    "docsage.parsers",
+    {
+        ".md": _MODULE + "markdown:parse",
+        ".markdown": _MODULE + "markdown:parse",
+        ".mdx": _MODULE + "markdown:parse_mdx",
+        ".rst": _MODULE + "rst:parse",
+        ".rst.txt": _MODULE + "rst:parse",
+        ".html": _MODULE + "html:parse",
+        ".htm": _MODULE + "html:parse",
+        ".txt": _MODULE + "text:parse",
+        ".text": _MODULE + "text:parse",
+        ".py": _MODULE + "python:parse",
+        ".pyi": _MODULE + "python:parse",
+        ".jsonl": _MODULE + "jsonl:parse",
+    },
+)
+PLAIN_TEXT = ".txt"
+"""The key whose parser reads the extension-less names below."""
 
 # Extension-less files that are plain text by convention.
 PLAIN_NAMES = frozenset(
@@ -51,9 +65,9 @@ def parser_for(path: str) -> Parser | None:
     lowered = name.lower()
     for suffix in _suffixes(lowered):
         if suffix in PARSERS:
-            return PARSERS[suffix]
+            return PARSERS.get(suffix)
     if "." not in name and name.upper() in PLAIN_NAMES:
-        return text.parse
+        return PARSERS.get(PLAIN_TEXT)
     return None
 
 
