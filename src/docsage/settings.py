@@ -24,12 +24,14 @@ from docsage.agent.budget import Budget
 from docsage.errors import ConfigError
 from docsage.grounding import DEFAULT_THRESHOLD
 from docsage.ingest.pipeline import IngestOptions
+from docsage.models.chat import ChatModelConfig, JsonMode
 from docsage.retrieve import FusionWeights
 
 PREFIX = "DOCSAGE_"
 # Retrieval defaults are defined once, on FusionWeights; the settings read them from there.
 _FUSION = FusionWeights()
 _BUDGET = Budget()
+_CHAT = ChatModelConfig()
 _INGEST = IngestOptions()
 _DEFAULT_HOME = Path.home() / ".docsage"
 # The variables ``from_env`` reads from: none unless it is reading (so ``Settings(...)``
@@ -148,20 +150,21 @@ class Settings(BaseSettings):
         "extra).",
     )
     model_url: str = _setting(
-        "https://api.openai.com/v1",
+        _CHAT.base_url,
         "Base URL of the OpenAI-compatible chat server (vLLM, Ollama, llama.cpp server...).",
     )
     model_api_key: str = _setting("", "API key sent to the chat server, if any.")
-    model_timeout_s: float = _setting(60.0, "Seconds before a chat request times out.")
+    model_timeout_s: float = _setting(_CHAT.timeout_s, "Seconds before a chat request times out.")
     model_retries: int = _setting(
-        2, "Retries of a chat request on timeouts, dropped connections, 429 and 5xx only."
+        _CHAT.retries,
+        "Retries of a chat request on timeouts, dropped connections, 429 and 5xx only.",
     )
     model_context: int | None = _setting(
         None,
         "Context window of the answer model in tokens; unset = 8192 (openai:) or 4096 (llamacpp:).",
     )
-    model_json_mode: Literal["json_schema", "json_object", "prompt"] = _setting(
-        "json_schema",
+    model_json_mode: JsonMode = _setting(
+        _CHAT.json_mode,
         "How to ask for JSON: 'json_schema' (OpenAI, vLLM), 'json_object' (llama.cpp "
         "server grammar) or 'prompt' (instructions plus one repair retry).",
     )

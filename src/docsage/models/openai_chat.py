@@ -114,6 +114,11 @@ def _tool_calls(raw: list[dict[str, Any]]) -> tuple[ToolCall, ...]:
     )
 
 
+_DEFAULTS = ChatModelConfig()
+CONTEXT_WINDOW = 8192
+"""Tokens assumed when the settings name none (DOCSAGE_MODEL_CONTEXT)."""
+
+
 class OpenAIChatModel:
     def __init__(
         self,
@@ -121,10 +126,10 @@ class OpenAIChatModel:
         *,
         base_url: str,
         api_key: str = "",
-        timeout_s: float = 60.0,
-        retries: int = 2,
-        context_window: int = 8192,
-        json_mode: JsonMode = "json_schema",
+        timeout_s: float = _DEFAULTS.timeout_s,
+        retries: int = _DEFAULTS.retries,
+        context_window: int = CONTEXT_WINDOW,
+        json_mode: JsonMode = _DEFAULTS.json_mode,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.name = f"openai:{model}"
@@ -285,10 +290,10 @@ def chat_model(model: str, config: ChatModelConfig) -> OpenAIChatModel:
         raise ConfigError("name the model: openai:<model>, e.g. openai:gpt-4o-mini")
     return OpenAIChatModel(
         model,
-        base_url=config.base_url or "https://api.openai.com/v1",
+        base_url=config.base_url or _DEFAULTS.base_url,
         api_key=config.api_key,
         timeout_s=config.timeout_s,
         retries=config.retries,
-        context_window=config.context_window or 8192,
+        context_window=config.context_window or CONTEXT_WINDOW,
         json_mode=config.json_mode,
     )
