@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from docsage.api.app import create_app
@@ -21,7 +20,7 @@ from docsage.pricing import load_prices
 from docsage.service.limits import Limits, Usage, over_budget, retry_after
 from docsage.service.report import parse_since
 from docsage.settings import Settings
-from test_api_support import ALPHA, free_port
+from test_api_support import ALPHA, app_in_thread
 
 
 def test_rate_limit_maths() -> None:
@@ -68,24 +67,8 @@ def local_server(tmp_path: Path) -> Iterator[tuple[str, InMemorySpanExporter, Pa
     with Docsage(settings) as ds:
         ds.ingest(docs, collection="default")
     exporter = InMemorySpanExporter()
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings, span_exporter=exporter),
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.05)
-    yield url, exporter, settings.index_path
-    server.should_exit = True
-    thread.join(timeout=30)
+    with app_in_thread(create_app(settings, span_exporter=exporter)) as url:
+        yield url, exporter, settings.index_path
 
 
 def test_privacy_mode_and_genai_spans(local_server: tuple[str, InMemorySpanExporter, Path]) -> None:

@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from docsage.adapters import CHAT_MODELS
@@ -23,7 +21,7 @@ from docsage.app import Docsage
 from docsage.models.chat import ChatModel, ChatModelConfig, ChatRequest
 from docsage.models.fake import ScriptedChatModel, tool_call
 from docsage.settings import Settings
-from test_api_support import ALPHA, free_port
+from test_api_support import ALPHA, app_in_thread
 
 QUESTION = "How often is a failed job retried with max_retries?"
 RETRIES = "Set max_retries to control how often a failed job is attempted again"
@@ -37,24 +35,8 @@ def _serve(tmp: Path, model: str, exporter: InMemorySpanExporter | None = None) 
     )
     with Docsage(settings) as ds:
         ds.ingest(tmp / "docs", collection="default")
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, span_exporter=exporter),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        threading.Event().wait(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    with app_in_thread(create_app(settings, span_exporter=exporter)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
