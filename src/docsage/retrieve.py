@@ -17,7 +17,7 @@ from typing import Literal
 from docsage.errors import ConfigError, UsageError
 from docsage.fusion import FusionInput, get_fusion
 from docsage.lexical import query_tokens
-from docsage.ports import Embedder, Reranker, ScoredChunk, Store
+from docsage.ports import Embedder, IndexReader, Reranker, ScoredChunk
 from docsage.types import API_KINDS, Hit
 
 Mode = Literal["hybrid", "lexical", "dense"]
@@ -177,7 +177,7 @@ class SearchResult:
 class Retriever:
     def __init__(
         self,
-        store: Store,
+        store: IndexReader,
         embedder: Embedder | None,
         *,
         weights: FusionWeights | None = None,

@@ -9,9 +9,9 @@ from typing import TypedDict
 from opentelemetry.trace import Tracer
 
 from docsage.errors import ModelError
+from docsage.ports import RequestLog, RequestRecord
 from docsage.service import metrics, tracing
 from docsage.service.outcome import EXTRACTIVE, AskOutcome
-from docsage.service.requestlog import RequestLog, RequestRecord
 from docsage.service.status import status_of
 from docsage.types import Answer, TraceStep
 
