@@ -65,3 +65,7 @@ _expand_home  # a pydantic field validator
 add_chat_model  # public API of Docsage, used by embedding code and tests
 EmbedderContract  # a contract suite: subclassed by tests and by plugin authors
 RerankerContract  # a contract suite: subclassed by tests and by plugin authors
+KeyStoreContract  # a contract suite: subclassed by tests and by plugin authors
+RequestLogContract  # a contract suite: subclassed by tests and by plugin authors
+JobStoreContract  # a contract suite: subclassed by tests and by plugin authors
+RunStoreContract  # a contract suite: subclassed by tests and by plugin authors
