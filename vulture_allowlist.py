@@ -49,8 +49,8 @@ FreePricer  # unused class (src/docsage/models/chat.py:95)
 tool_call  # unused function (src/docsage/models/fake.py:60)
 _.intra_op_num_threads  # unused attribute (src/docsage/models/onnx.py:64)
 _.inter_op_num_threads  # unused attribute (src/docsage/models/onnx.py:65)
-_.dropped  # unused attribute (src/docsage/service/db.py:50)
-_.dropped  # unused attribute (src/docsage/service/db.py:91)
+_.dropped  # unused attribute (src/docsage/store/sqlite_writes.py:51)
+_.dropped  # unused attribute (src/docsage/store/sqlite_writes.py:92)
 exc_info  # unused variable (src/docsage/store/sqlite_db.py:61)
 ChatModelContract  # unused class (src/docsage/testing/chat_contract.py:22)
 CountingEmbedder  # unused class (src/docsage/testing/embedders.py:15)
@@ -75,3 +75,7 @@ open_store  # unused function (src/docsage/store/sqlite.py:325)
 # Registry API for plugin authors and tests (entry points rescanned, an in-process name removed).
 refresh  # unused function (src/docsage/registry.py:36)
 remove  # unused method (src/docsage/registry.py:81)
+KeyStoreContract  # a contract suite: subclassed by tests and by plugin authors
+RequestLogContract  # a contract suite: subclassed by tests and by plugin authors
+JobStoreContract  # a contract suite: subclassed by tests and by plugin authors
+RunStoreContract  # a contract suite: subclassed by tests and by plugin authors

@@ -8,6 +8,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,26 +17,27 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from docsage.api.app import create_app
 from docsage.app import Docsage
 from docsage.errors import ConfigError
+from docsage.ports import KeyUsage, RequestRecord
 from docsage.pricing import load_prices
-from docsage.service.limits import Limits, Usage, over_budget, retry_after
-from docsage.service.report import parse_since
+from docsage.service.limits import Limits, over_budget, retry_after
+from docsage.service.report import build_report, parse_since
 from docsage.settings import Settings
 from test_api_support import ALPHA, app_in_thread
 
 
 def test_rate_limit_maths() -> None:
     limits = Limits(rpm=3, tpm=100)
-    assert retry_after(Usage(requests=2, oldest=100.0), limits, now=110.0) is None
-    assert retry_after(Usage(requests=3, oldest=100.0), limits, now=110.0) == 50
-    assert retry_after(Usage(requests=1, tokens=100, oldest=100.0), limits, now=159.5) == 1
-    assert retry_after(Usage(requests=99), Limits(), now=0.0) is None
+    assert retry_after(KeyUsage(requests=2, oldest=100.0), limits, now=110.0) is None
+    assert retry_after(KeyUsage(requests=3, oldest=100.0), limits, now=110.0) == 50
+    assert retry_after(KeyUsage(requests=1, tokens=100, oldest=100.0), limits, now=159.5) == 1
+    assert retry_after(KeyUsage(requests=99), Limits(), now=0.0) is None
 
 
 def test_budgets() -> None:
     limits = Limits(tokens_day=1000, usd_month=5.0)
-    assert over_budget(Usage(tokens=999), Usage(cost_usd=4.9), limits) is None
-    assert "tokens per day" in str(over_budget(Usage(tokens=1000), Usage(), limits))
-    assert "USD per month" in str(over_budget(Usage(), Usage(cost_usd=5.0), limits))
+    assert over_budget(KeyUsage(tokens=999), KeyUsage(cost_usd=4.9), limits) is None
+    assert "tokens per day" in str(over_budget(KeyUsage(tokens=1000), KeyUsage(), limits))
+    assert "USD per month" in str(over_budget(KeyUsage(), KeyUsage(cost_usd=5.0), limits))
 
 
 def test_price_table(tmp_path: Path) -> None:
@@ -55,6 +57,49 @@ def test_report_helpers() -> None:
     assert parse_since("7d", now=1_000_000.0) == 1_000_000.0 - 7 * 86400
     with pytest.raises(Exception, match="7d"):
         parse_since("week")
+
+
+def test_report_maths(tmp_path: Path) -> None:
+    from docsage.store.sqlite_requests import SQLiteRequestLog
+
+    def record(i: int, route: str = "ask", status: int = 200, **fields: Any) -> RequestRecord:
+        return RequestRecord(
+            id=f"r{i}", created_at=1000.0 + i, key_id="k", route=route, status=status, **fields
+        )
+
+    with SQLiteRequestLog(tmp_path / "index.sqlite") as log:
+        log.submit(record(0, status=200, route="search", total_ms=500.0))  # before the window
+        for i, (question, abstained) in enumerate(
+            [(" How? ", False), ("how?", True), ("Why", True), ("why", True), ("what", None)], 1
+        ):
+            log.submit(
+                record(
+                    i,
+                    question=question,
+                    abstained=abstained,
+                    total_ms=10.0 * i,
+                    input_tokens=5,
+                    output_tokens=5,
+                    cost_usd=0.5,
+                    cache_hit=i == 1,
+                )
+            )
+        log.submit(record(6, status=500, question="broken", total_ms=9999.0, input_tokens=99))
+        log.submit(record(7, route="search", question="not an ask", total_ms=30.0))
+        log.flush()
+        log.add_feedback("r1", "k", 1, "")
+        log.add_feedback("r2", "k", -1, "wrong")
+        log.flush()
+        report = build_report(log, since=1000.5, top=2)
+    assert report.requests == 7 and report.errors == 1
+    assert report.by_route == {"ask": 6, "search": 1}
+    assert report.tokens == 50 and report.cost_usd == pytest.approx(2.5)
+    assert report.latency_ms["p50"] == 30.0
+    assert report.cache_hit_rate == pytest.approx(1 / 6)
+    assert (report.answers, report.abstention_rate) == (4, 0.75)
+    assert (report.feedback_up, report.feedback_down) == (1, 1)
+    assert report.top_questions == [("how?", 2), ("why", 2)]
+    assert report.gaps == [("why", 2), ("how?", 1)]
 
 
 @pytest.fixture
@@ -99,9 +144,10 @@ def test_privacy_mode_and_genai_spans(local_server: tuple[str, InMemorySpanExpor
 def test_a_write_that_cannot_succeed_is_reported_not_retried_forever(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from docsage.service.db import SideStore, Write, WriteQueue
+    from docsage.store.sqlite_db import SQLiteDatabase
+    from docsage.store.sqlite_writes import Write, WriteQueue
 
-    store = SideStore(tmp_path / "side.sqlite")
+    store = SQLiteDatabase(tmp_path / "side.sqlite")
     writes = WriteQueue(store, retry_s=0.01)
     done: list[int] = []
     writes.put(Write("INSERT INTO no_such_table VALUES (1)", (), lambda: done.append(1)))

@@ -22,7 +22,7 @@ from docsage.answer.structured import ask_structured
 from docsage.errors import ConfigError, NotFoundError
 from docsage.ingest.pipeline import IngestOptions, ProgressFn, embed_missing, ingest_folder
 from docsage.models.chat import ChatModel, ChatModelConfig, OnToken
-from docsage.ports import CollectionInfo, Embedder, EmbedderConfig, RunStore, Store
+from docsage.ports import CollectionInfo, Embedder, EmbedderConfig, RunStore, ServiceStores, Store
 from docsage.pricing import load_prices
 from docsage.retrieve import FusionWeights, Mode, Retriever, SearchOptions, SearchResult
 from docsage.settings import Settings
@@ -353,6 +353,19 @@ class Docsage:
 def open_run_store(settings: Settings) -> RunStore:
     """Where eval runs are kept: the index database."""
     return SQLiteRunStore(settings.index_path)
+
+
+def open_service_stores(settings: Settings) -> ServiceStores:
+    """The service's API keys, request log and jobs: tables in the index database."""
+    # Imported here: only the service, ``docsage keys`` and ``docsage report`` open them.
+    from docsage.store.sqlite_jobs import SQLiteJobStore
+    from docsage.store.sqlite_keys import SQLiteKeyStore
+    from docsage.store.sqlite_requests import SQLiteRequestLog
+
+    path = settings.index_path
+    return ServiceStores(
+        keys=SQLiteKeyStore(path), requests=SQLiteRequestLog(path), jobs=SQLiteJobStore(path)
+    )
 
 
 def prepare_index(settings: Settings) -> None:

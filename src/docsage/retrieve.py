@@ -18,7 +18,7 @@ from docsage.errors import ConfigError, UsageError
 from docsage.fusion import FusionInput, get_fusion
 from docsage.lexical import query_tokens
 from docsage.observe import span
-from docsage.ports import Embedder, Reranker, ScoredChunk, Store
+from docsage.ports import Embedder, IndexReader, Reranker, ScoredChunk
 from docsage.types import API_KINDS, Hit
 
 Mode = Literal["hybrid", "lexical", "dense"]
@@ -178,7 +178,7 @@ class SearchResult:
 class Retriever:
     def __init__(
         self,
-        store: Store,
+        store: IndexReader,
         embedder: Embedder | None,
         *,
         weights: FusionWeights | None = None,

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 from docsage.answer.prompt import Source, header
 from docsage.errors import DocsageError
 from docsage.models.chat import ToolSpec
-from docsage.ports import Store
+from docsage.ports import IndexReader
 from docsage.retrieve import Retriever, SearchOptions
 from docsage.types import API_KINDS, Chunk
 
@@ -40,7 +40,7 @@ class ToolContext:
     """What tools work over, and the passages seen so far (numbered in order of first
     sight)."""
 
-    store: Store
+    store: IndexReader
     retriever: Retriever
     collection: str
     path_prefix: str = ""

@@ -22,7 +22,7 @@ from docsage.api.models import (
     SearchRequest,
     SearchResponse,
 )
-from docsage.service.jobs import Job
+from docsage.ports import Job
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 

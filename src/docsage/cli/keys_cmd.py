@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 
+from docsage.app import open_service_stores
 from docsage.cli import render
-from docsage.service.keys import KeyStore, parse_list
+from docsage.ports import ServiceStores
+from docsage.service.keys import parse_list
 from docsage.service.limits import check_overrides
 from docsage.settings import Settings
 
@@ -18,8 +20,8 @@ HomeOpt = Annotated[Path | None, typer.Option("--home", help="Index folder.")]
 Limit = Annotated[float | None, typer.Option(min=0, help="Override the default (0 = off).")]
 
 
-def _store(home: Path | None) -> KeyStore:
-    return KeyStore(Settings.from_env(home=home).index_path)
+def _stores(home: Path | None) -> ServiceStores:
+    return open_service_stores(Settings.from_env(home=home))
 
 
 @keys_app.command("create")
@@ -49,8 +51,8 @@ def create(
         "usd_month": usd_month,
     }
     limits = check_overrides({k: v for k, v in given.items() if v is not None})
-    with _store(home) as store:
-        key, secret = store.create(name, parse_list(scopes), parse_list(collections), limits)
+    with _stores(home) as stores:
+        key, secret = stores.keys.create(name, parse_list(scopes), parse_list(collections), limits)
     render.console.print(f"Created {key.id} ({key.name}). Its secret, shown only now:")
     typer.echo(secret)
 
@@ -62,8 +64,8 @@ def list_keys(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List keys (never their secrets)."""
-    with _store(home) as store:
-        keys = store.list(include_revoked=revoked)
+    with _stores(home) as stores:
+        keys = stores.keys.list(include_revoked=revoked)
     if as_json:
         typer.echo(json.dumps([_key_json(k) for k in keys], indent=2))
         return
@@ -88,6 +90,6 @@ def revoke(
     home: HomeOpt = None,
 ) -> None:
     """Revoke a key; requests with it get 401 from then on."""
-    with _store(home) as store:
-        key = store.revoke(ref)
+    with _stores(home) as stores:
+        key = stores.keys.revoke(ref)
     render.console.print(f"Revoked {key.id} ({key.name}).")

@@ -9,8 +9,9 @@ from typing import Annotated
 
 import typer
 
+from docsage.app import open_service_stores
 from docsage.cli import render
-from docsage.service.report import ReportReader, gap_cases, markdown, parse_since, write_jsonl
+from docsage.service.report import build_report, gap_cases, markdown, parse_since, write_jsonl
 from docsage.settings import Settings
 
 
@@ -25,8 +26,8 @@ def report(
 ) -> None:
     """Traffic, latency p50/p95/p99, cost, cache hit and abstention rates, feedback, top
     questions and documentation gaps."""
-    with ReportReader(Settings.from_env(home=home).index_path) as reader:
-        result = reader.report(parse_since(since))
+    with open_service_stores(Settings.from_env(home=home)) as stores:
+        result = build_report(stores.requests, parse_since(since))
     if as_json:
         typer.echo(json.dumps(asdict(result), indent=2, ensure_ascii=False))
     else:

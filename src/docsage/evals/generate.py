@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from docsage.errors import UsageError
 from docsage.evals.dataset import EvalCase
-from docsage.ports import Store
+from docsage.ports import IndexReader
 from docsage.types import API_KINDS, Chunk
 
 API_TEMPLATES = (
@@ -101,7 +101,7 @@ def _unanswerable(chunks: list[Chunk], n: int, rng: random.Random) -> list[str]:
     return questions
 
 
-def _all_chunks(store: Store, collection: str) -> list[Chunk]:
+def _all_chunks(store: IndexReader, collection: str) -> list[Chunk]:
     return [
         c
         for source in sorted(store.documents(collection))
@@ -110,7 +110,12 @@ def _all_chunks(store: Store, collection: str) -> list[Chunk]:
 
 
 def generate_cases(
-    store: Store, collection: str, n: int = 200, *, unanswerable_share: float = 0.2, seed: int = 0
+    store: IndexReader,
+    collection: str,
+    n: int = 200,
+    *,
+    unanswerable_share: float = 0.2,
+    seed: int = 0,
 ) -> list[EvalCase]:
     """About ``n`` cases: answerable ones from sampled targets, then unanswerable ones."""
     if n < 1 or not 0.0 <= unanswerable_share < 1.0:

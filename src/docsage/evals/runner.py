@@ -25,7 +25,7 @@ from docsage.errors import NotFoundError
 from docsage.evals.dataset import EvalCase
 from docsage.evals.metrics import dedupe
 from docsage.grounding import groundedness, split_sentences
-from docsage.ports import Store
+from docsage.ports import IndexReader
 from docsage.retrieve import Mode, SearchResult
 from docsage.types import Answer, Citation
 
@@ -36,7 +36,8 @@ class Docsage(Protocol):
     """What the harness needs of ``docsage.app.Docsage``: the user-facing search and ask
     paths and the store (a Protocol, so this feature does not import the composition root)."""
 
-    store: Store
+    @property
+    def store(self) -> IndexReader: ...
 
     def search(
         self, query: str, *, collection: str | None = ..., k: int = ..., mode: Mode = ...

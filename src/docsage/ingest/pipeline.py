@@ -17,7 +17,7 @@ from docsage.ingest.chunking import ChunkingPolicy, chunk_sections, embed_text
 from docsage.ingest.links import outgoing_links
 from docsage.ingest.parsers.registry import parser_for
 from docsage.ingest.sources import DEFAULT_MAX_BYTES, ReadFile, SourceFile, iter_read, walk
-from docsage.ports import Embedder, FileUpdate, Store
+from docsage.ports import Embedder, FileUpdate, IndexWriter
 from docsage.types import Chunk, Document, FileNote, IngestReport, SkippedFile
 
 PARSER_VERSION = "6"
@@ -137,7 +137,7 @@ def _bounded(update: FileUpdate, options: IngestOptions, state: _RunState) -> Fi
 
 
 def ingest_folder(
-    store: Store,
+    store: IndexWriter,
     root: Path,
     collection: str,
     *,
@@ -191,7 +191,7 @@ def ingest_folder(
 
 
 def embed_missing(
-    store: Store,
+    store: IndexWriter,
     embedder: Embedder,
     collection: str,
     *,

@@ -8,8 +8,8 @@ import threading
 import time
 
 from docsage.errors import RateLimitError
+from docsage.ports import ApiKey, RequestLog
 from docsage.service import metrics
-from docsage.service.keys import ApiKey
 from docsage.service.limits import (
     WINDOW_S,
     Limits,
@@ -18,7 +18,6 @@ from docsage.service.limits import (
     over_budget,
     retry_after,
 )
-from docsage.service.requestlog import RequestLog
 from docsage.settings import Settings
 
 

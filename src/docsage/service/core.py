@@ -9,21 +9,20 @@ from dataclasses import dataclass, replace
 
 from docsage import deadline
 from docsage.answer.routing import failures
-from docsage.app import Docsage
+from docsage.app import Docsage, open_service_stores
 from docsage.errors import AuthError, ForbiddenError, NotFoundError
 from docsage.models.chat import OnToken
-from docsage.ports import CollectionInfo
+from docsage.ports import ApiKey, CollectionInfo, Job, ServiceStores
 from docsage.pricing import load_prices
 from docsage.service import metrics
 from docsage.service.admission import Admission
 from docsage.service.cache import CachedRetriever, LRUCache, cached_docsage, normalise
-from docsage.service.jobs import Job, JobRunner, collection_folder
-from docsage.service.keys import ApiKey, KeyStore
+from docsage.service.jobs import JobRunner, collection_folder
 from docsage.service.outcome import EXTRACTIVE, AskOutcome, Usage, usage_of
 from docsage.service.recording import Recorder
-from docsage.service.requestlog import RequestLog
 from docsage.service.tracing import SpanExporter, make_tracer
 from docsage.settings import Settings
+from docsage.store.sqlite_claims import Claim
 from docsage.types import Answer, Timings
 
 
@@ -45,13 +44,21 @@ class Principal:
 
 
 class Service:
-    def __init__(self, settings: Settings, *, span_exporter: SpanExporter | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        span_exporter: SpanExporter | None = None,
+        stores: ServiceStores | None = None,
+    ) -> None:
+        """``stores`` replaces the keys, request log and jobs the settings would open
+        (``docsage.app.open_service_stores``); the service closes them either way."""
         self.settings = settings
         self.ds = cached_docsage(settings, retrieval_cache_size=settings.retrieval_cache_size)
-        path = settings.index_path
-        self.keys = KeyStore(path)
-        self.log = RequestLog(path)
-        self.jobs = JobRunner(path, self._ingest_docsage)
+        self.stores = stores or open_service_stores(settings)
+        self.keys = self.stores.keys
+        self.log = self.stores.requests
+        self.jobs = JobRunner(self.stores.jobs, self._ingest_docsage, self._release_claim)
         self.prices = load_prices(settings.price_table)
         self.answers: LRUCache[Answer] = LRUCache(settings.answer_cache_size)
         self.tracer = make_tracer(settings.otlp_endpoint, span_exporter)
@@ -64,6 +71,9 @@ class Service:
 
     def _ingest_docsage(self) -> Docsage:
         return Docsage(self.settings, embedder=self.ds.embedder)
+
+    def _release_claim(self, claim: Claim) -> None:
+        self.ds.claims.release(claim, completed=False)
 
     # -- access -------------------------------------------------------------------------
 
@@ -283,9 +293,7 @@ class Service:
         return {"collections": len(infos), "embedder": getattr(self.ds.embedder, "name", None)}
 
     def close(self) -> None:
-        self.log.close()
-        self.jobs.close()
-        self.keys.close()
+        self.stores.close()
         self.ds.close()
 
 

@@ -2,89 +2,35 @@
 one at a time (the lock is taken when the job is accepted, so a second is refused with 409).
 Jobs run in a background thread of the worker that accepted them, with their own
 ``Docsage`` (own SQLite connection), so queries in the same worker keep reading the old index
-until the ingest commits. State is kept in memory and written through a ``WriteQueue`` (the
-ingest holds the write lock while it parses), so other workers see it with a short delay.
-A job killed with its worker is left "running" in the table; the index itself stays intact,
-and the collection's lock names a dead process, so the next ingest takes it over.
+until the ingest commits. State is kept in memory and saved to a ``JobStore`` (the SQLite
+one writes in the background, as the ingest holds the write lock while it parses), so other
+workers see it with a short delay. A job killed with its worker is left "running" in the
+store; the index itself stays intact, and the collection's lock names a dead process, so the
+next ingest takes it over.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from docsage.app import Docsage
 from docsage.errors import DocsageError, ForbiddenError, NotFoundError, UsageError
-from docsage.service.db import SideStore, Write, WriteQueue
-from docsage.store.sqlite_claims import Claim, SourceClaims
+from docsage.ports import Job, JobStore
+from docsage.store.sqlite_claims import Claim
 from docsage.types import IngestReport
 
-JobState = Literal["queued", "running", "done", "failed", "cancelled"]
 _PROGRESS_EVERY_S = 0.5
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Job:
-    id: str
-    key_id: str | None
-    collection: str
-    path: str
-    state: JobState = "queued"
-    progress: dict[str, list[int]] = field(default_factory=dict)
-    result: dict[str, Any] | None = None
-    error: str | None = None
-    created_at: float = 0.0
-    updated_at: float = 0.0
-
-
-_COLUMNS = "id, key_id, collection, path, state, progress, result, error, created_at, updated_at"
-_UPSERT = (
-    f"INSERT INTO jobs ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO"
-    " UPDATE SET state = excluded.state, progress = excluded.progress,"
-    " result = excluded.result, error = excluded.error, updated_at = excluded.updated_at"
-)  # never touches cancel_requested, which another worker may have set
 
 
 class JobCancelled(Exception):
     """Raised inside a job's progress callback to stop its ingest (the text transaction
     rolls back; embedding batches already committed stay and the next ingest resumes)."""
-
-
-def _row_to_job(row: Sequence[Any]) -> Job:
-    return Job(
-        id=str(row[0]),
-        key_id=row[1],
-        collection=str(row[2]),
-        path=str(row[3]),
-        state=row[4],
-        progress=json.loads(row[5]),
-        result=None if row[6] is None else json.loads(row[6]),
-        error=row[7],
-        created_at=float(row[8]),
-        updated_at=float(row[9]),
-    )
-
-
-def _params(job: Job) -> tuple[object, ...]:
-    result = None if job.result is None else json.dumps(job.result)
-    return (
-        job.id,
-        job.key_id,
-        job.collection,
-        job.path,
-        job.state,
-        json.dumps(job.progress),
-        result,
-        job.error,
-        job.created_at,
-        job.updated_at,
-    )
 
 
 def collection_folder(ingest_root: str, collection: str, path: str) -> Path:
@@ -127,15 +73,24 @@ def job_result(report: IngestReport) -> dict[str, Any]:
     return summary
 
 
-class JobRunner(SideStore):
-    def __init__(self, path: str | Path, make_docsage: Callable[[], Docsage]) -> None:
-        super().__init__(path, timeout_s=5.0)
+class JobRunner:
+    """Runs ingest jobs in threads of this worker and keeps their state in a ``JobStore``
+    (in memory too, so this worker answers for its own jobs before the store has them).
+    ``release`` gives a job's claim back when the job ends, however it ends."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        make_docsage: Callable[[], Docsage],
+        release: Callable[[Claim], None],
+    ) -> None:
+        self._store = store
         self._make = make_docsage
-        self._writer = WriteQueue(self)
+        self._release = release
         self._jobs: dict[str, Job] = {}
         self._jobs_lock = threading.Lock()
         self._last_saved: dict[str, float] = {}
-        self._cancelled: set[str] = set()  # asked here; other workers ask through the table
+        self._cancelled: set[str] = set()  # asked here; other workers ask through the store
         self._last_polled: dict[str, float] = {}
 
     def _save(self, job: Job, *, force: bool = True) -> None:
@@ -144,7 +99,7 @@ class JobRunner(SideStore):
         last = self._last_saved.get(job.id, 0.0)
         if force or job.updated_at - last >= _PROGRESS_EVERY_S:
             self._last_saved[job.id] = job.updated_at
-            self._writer.put(Write(_UPSERT, _params(job)))
+            self._store.save(job)
 
     def start(self, key_id: str | None, claim: Claim, root: Path) -> Job:
         """Run an ingest of ``root`` under ``claim`` (which the job releases when it ends)."""
@@ -193,8 +148,7 @@ class JobRunner(SideStore):
             # The ingest released the lock itself unless it never started (the Docsage could
             # not be built, say); releasing again is a no-op, and without it the collection
             # would stay locked for as long as this worker lives.
-            with SourceClaims(self.path) as claims:
-                claims.release(claim, completed=False)
+            self._release(claim)
         self._save(replace(done, updated_at=time.time()))
 
     def get(self, job_id: str, key_id: str | None, *, admin: bool = False) -> Job:
@@ -211,16 +165,14 @@ class JobRunner(SideStore):
         job = self.get(job_id, key_id, admin=admin)
         if job.state in ("queued", "running"):
             self._cancelled.add(job_id)
-            sql = "UPDATE jobs SET cancel_requested = ? WHERE id = ?"
-            self._writer.put(Write(sql, (time.time(), job_id)))
+            self._store.request_cancel(job_id)
         return job
 
     def _stop_if_cancelled(self, job_id: str) -> None:
         now = time.monotonic()
         if job_id not in self._cancelled and now - self._last_polled.get(job_id, 0.0) >= 0.5:
             self._last_polled[job_id] = now
-            sql = "SELECT 1 FROM jobs WHERE id = ? AND cancel_requested IS NOT NULL"
-            if self._read(sql, (job_id,)):
+            if self._store.cancel_requested(job_id):
                 self._cancelled.add(job_id)
         if job_id in self._cancelled:
             raise JobCancelled(job_id)
@@ -229,12 +181,4 @@ class JobRunner(SideStore):
         with self._jobs_lock:
             if job_id in self._jobs:
                 return self._jobs[job_id]
-        rows = self._read(f"SELECT {_COLUMNS} FROM jobs WHERE id = ?", (job_id,))
-        return _row_to_job(rows[0]) if rows else None
-
-    def flush(self) -> None:
-        self._writer.join()
-
-    def close(self) -> None:
-        self._writer.close()
-        super().close()
+        return self._store.get(job_id)

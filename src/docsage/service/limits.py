@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, fields, replace
 
 from docsage.errors import UsageError
+from docsage.ports import KeyUsage
 from docsage.settings import Settings
 
 WINDOW_S = 60.0
@@ -49,24 +50,7 @@ def check_overrides(overrides: dict[str, float]) -> dict[str, float]:
     return overrides
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Usage:
-    requests: int = 0
-    tokens: int = 0
-    cost_usd: float = 0.0
-    oldest: float | None = None
-
-    def __add__(self, other: Usage) -> Usage:
-        oldest = [t for t in (self.oldest, other.oldest) if t is not None]
-        return Usage(
-            requests=self.requests + other.requests,
-            tokens=self.tokens + other.tokens,
-            cost_usd=self.cost_usd + other.cost_usd,
-            oldest=min(oldest) if oldest else None,
-        )
-
-
-def retry_after(minute: Usage, limits: Limits, now: float) -> int | None:
+def retry_after(minute: KeyUsage, limits: Limits, now: float) -> int | None:
     """Seconds until the window has room again, or None when under both rate limits."""
     over = (limits.rpm and minute.requests >= limits.rpm) or (
         limits.tpm and minute.tokens >= limits.tpm
@@ -77,7 +61,7 @@ def retry_after(minute: Usage, limits: Limits, now: float) -> int | None:
     return max(1, math.ceil(oldest + WINDOW_S - now))
 
 
-def over_budget(day: Usage, month: Usage, limits: Limits) -> str | None:
+def over_budget(day: KeyUsage, month: KeyUsage, limits: Limits) -> str | None:
     """The first budget reached, as a reason for the response, or None."""
     checks = (
         (limits.requests_day, day.requests, "requests per day"),

@@ -12,9 +12,9 @@ from opentelemetry.trace import Tracer
 
 from docsage import observe
 from docsage.errors import ModelError
+from docsage.ports import RequestLog, RequestRecord
 from docsage.service import metrics, tracing
 from docsage.service.outcome import AskOutcome
-from docsage.service.requestlog import RequestLog, RequestRecord
 from docsage.service.status import status_of
 from docsage.types import Answer
 

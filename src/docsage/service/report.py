@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from docsage.errors import UsageError
 from docsage.evals.stats import percentile
-from docsage.service.db import SideStore
+from docsage.ports import RequestHistory, RequestRecord
 
 _SPAN = re.compile(r"^(\d+)([mhdw])$")
 _UNIT_S = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -44,48 +45,39 @@ class Report:
     gaps: list[tuple[str, int]] = field(default_factory=list)
 
 
-class ReportReader(SideStore):
-    def report(self, since: float, top: int = 10) -> Report:
-        rows = self._read(
-            "SELECT route, status, total_ms, input_tokens + output_tokens, cost_usd, cache_hit,"
-            " abstained FROM requests WHERE created_at >= ?",
-            (since,),
-        )
-        out = Report(since=since, requests=len(rows))
-        for route, *_ in rows:
-            out.by_route[route] = out.by_route.get(route, 0) + 1
-        ok = [r for r in rows if r[1] < 400]
-        out.errors = len(rows) - len(ok)
-        latencies = [float(r[2]) for r in ok]
-        # The eval harness's percentile (linear interpolation): one definition everywhere.
-        out.latency_ms = {
-            f"p{q}": round(percentile(latencies, q), 2) if latencies else 0.0 for q in (50, 95, 99)
-        }
-        out.tokens = sum(int(r[3]) for r in ok)
-        out.cost_usd = sum(float(r[4]) for r in ok)
-        out.cache_hit_rate = sum(1 for r in ok if r[5]) / len(ok) if ok else 0.0
-        answers = [r for r in ok if r[6] is not None]
-        out.answers = len(answers)
-        out.abstention_rate = sum(1 for r in answers if r[6]) / len(answers) if answers else 0.0
-        out.feedback_up, out.feedback_down = self._feedback(since)
-        out.top_questions = self._questions(since, "", top)
-        out.gaps = self._questions(since, "AND abstained = 1", top * 5)
-        return out
+def build_report(history: RequestHistory, since: float, top: int = 10) -> Report:
+    """The report of everything logged at or after ``since``."""
+    records = history.records(since)
+    out = Report(since=since, requests=len(records))
+    for r in records:
+        out.by_route[r.route] = out.by_route.get(r.route, 0) + 1
+    ok = [r for r in records if r.status < 400]
+    out.errors = len(records) - len(ok)
+    latencies = [r.total_ms for r in ok]
+    # The eval harness's percentile (linear interpolation): one definition everywhere.
+    out.latency_ms = {
+        f"p{q}": round(percentile(latencies, q), 2) if latencies else 0.0 for q in (50, 95, 99)
+    }
+    out.tokens = sum(r.input_tokens + r.output_tokens for r in ok)
+    out.cost_usd = sum(r.cost_usd for r in ok)
+    out.cache_hit_rate = sum(1 for r in ok if r.cache_hit) / len(ok) if ok else 0.0
+    answers = [r for r in ok if r.abstained is not None]
+    out.answers = len(answers)
+    out.abstention_rate = sum(1 for r in answers if r.abstained) / len(answers) if answers else 0.0
+    ratings = [f.rating for f in history.feedback(since)]
+    out.feedback_up = sum(1 for rating in ratings if rating > 0)
+    out.feedback_down = sum(1 for rating in ratings if rating < 0)
+    asked = [r for r in records if r.question is not None and r.route in ("ask", "chat")]
+    out.top_questions = _most_asked(asked, top)
+    out.gaps = _most_asked([r for r in asked if r.abstained], top * 5)
+    return out
 
-    def _feedback(self, since: float) -> tuple[int, int]:
-        rows = self._read(
-            "SELECT sum(rating > 0), sum(rating < 0) FROM feedback WHERE created_at >= ?", (since,)
-        )
-        return int(rows[0][0] or 0), int(rows[0][1] or 0)
 
-    def _questions(self, since: float, where: str, limit: int) -> list[tuple[str, int]]:
-        rows = self._read(
-            "SELECT lower(trim(question)) AS q, count(*) AS n FROM requests"
-            f" WHERE created_at >= ? AND question IS NOT NULL AND route IN ('ask', 'chat') {where}"
-            " GROUP BY q ORDER BY n DESC, q LIMIT ?",
-            (since, limit),
-        )
-        return [(str(q), int(n)) for q, n in rows]
+def _most_asked(records: list[RequestRecord], limit: int) -> list[tuple[str, int]]:
+    """Questions by how often they were asked (case and surrounding space ignored), most
+    asked first, ties in alphabetical order."""
+    counts = Counter((r.question or "").strip().lower() for r in records)
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
 
 
 def gap_cases(gaps: list[tuple[str, int]]) -> list[dict[str, object]]:

@@ -8,7 +8,9 @@ An adapter's test module subclasses ``StoreContract`` and says how to open its s
 
 and runs every test here unchanged. ``make_store`` called twice with the same ``location``
 must open the same data (a second connection), which is how the contract checks what other
-readers see during a write and that writes persist.
+readers see during a write and that writes persist. It covers both halves of the port: the
+``IndexWriter`` (apply, vectors) here, the ``IndexReader`` (search, chunks, links) here and in
+``SearchContract`` (``store_contract_search``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from docsage.ports import FileUpdate, Store, Vector
+from docsage.ports import FileUpdate, IndexReader, Store, Vector
 from docsage.types import Chunk, Document, SectionKind
 
 MODEL = "contract-model"
@@ -71,11 +71,11 @@ def unit(*values: float) -> Vector:
     return normalised
 
 
-def lexical_sources(store: Store, collection: str, query: str, prefix: str = "") -> list[str]:
+def lexical_sources(store: IndexReader, collection: str, query: str, prefix: str = "") -> list[str]:
     return [s.chunk.source for s in store.lexical_search(collection, query, 50, prefix)]
 
 
-def lexical_texts(store: Store, collection: str, query: str) -> list[str]:
+def lexical_texts(store: IndexReader, collection: str, query: str) -> list[str]:
     return [s.chunk.text for s in store.lexical_search(collection, query, 50)]
 
 

@@ -1,4 +1,5 @@
-"""The request log: one row per API request, and feedback on answers.
+"""The request log in the index file (tables ``requests`` and ``feedback`` of migration
+``0003_service``): the ``RequestStore`` port's default adapter.
 
 Requests never wait on the database: rows go through a ``WriteQueue``. Until a row is
 committed it is counted from memory, so rate limits and budgets see it at once (and the rows
@@ -9,51 +10,36 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import astuple, dataclass, fields
+from collections.abc import Sequence
+from dataclasses import astuple, fields
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from docsage.errors import NotFoundError
-from docsage.service.db import SideStore, Write, WriteQueue
-from docsage.service.limits import Usage
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class RequestRecord:
-    id: str
-    created_at: float
-    key_id: str | None
-    route: str
-    status: int
-    collection: str | None = None
-    question: str | None = None
-    answer: str | None = None
-    citations: str | None = None
-    abstained: bool | None = None
-    confidence: float | None = None
-    retrieve_ms: float = 0.0
-    rerank_ms: float = 0.0
-    generate_ms: float = 0.0
-    total_ms: float = 0.0
-    model: str | None = None
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    cache_hit: bool = False
-    degraded: str | None = None
-    index_version: int | None = None
-
+from docsage.ports.requests import Feedback, KeyUsage, RequestRecord
+from docsage.store.sqlite_db import SQLiteDatabase
+from docsage.store.sqlite_writes import Write, WriteQueue
 
 _NAMES = [f.name for f in fields(RequestRecord)]
 _INSERT = (
     f"INSERT OR REPLACE INTO requests ({', '.join(_NAMES)}) VALUES ({', '.join('?' * len(_NAMES))})"
 )
-_FEEDBACK = (
-    "INSERT INTO feedback (request_id, key_id, created_at, rating, comment) VALUES (?, ?, ?, ?, ?)"
-)
+_FEEDBACK_COLUMNS = "request_id, key_id, created_at, rating, comment"
+_FEEDBACK = f"INSERT INTO feedback ({_FEEDBACK_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
 
 
-class RequestLog(SideStore):
+def _row_to_record(row: Sequence[Any]) -> RequestRecord:
+    values = dict(zip(_NAMES, row, strict=True))
+    values["cache_hit"] = bool(values["cache_hit"])
+    if values["abstained"] is not None:
+        values["abstained"] = bool(values["abstained"])
+    return RequestRecord(**values)
+
+
+class SQLiteRequestLog(SQLiteDatabase):
+    label = "the request log"
+
     def __init__(self, path: str | Path, *, timeout_s: float = 5.0) -> None:
         super().__init__(path, timeout_s=timeout_s)
         self._writer = WriteQueue(self)
@@ -66,7 +52,6 @@ class RequestLog(SideStore):
         self._writer.put(Write(_INSERT, astuple(record), partial(self._committed, record.id)))
 
     def reserve(self, request_id: str, key_id: str, route: str, now: float) -> None:
-        """Count a request from its admission on, before its row is written."""
         record = RequestRecord(
             id=request_id, created_at=now, key_id=key_id, route=route, status=102
         )
@@ -74,7 +59,6 @@ class RequestLog(SideStore):
             self._pending[request_id] = record
 
     def release(self, request_id: str) -> None:
-        """Forget a reservation whose request was refused."""
         self._committed(request_id)
 
     def _committed(self, request_id: str) -> None:
@@ -82,12 +66,9 @@ class RequestLog(SideStore):
             self._pending.pop(request_id, None)
 
     def flush(self) -> None:
-        """Wait until every submitted row is committed."""
         self._writer.join()
 
-    def usage(self, key_id: str, since: float) -> Usage:
-        """Requests, tokens and cost of a key since a time: committed rows plus queued ones
-        (a row committed a moment ago may count twice: the error is on the safe side)."""
+    def usage(self, key_id: str, since: float) -> KeyUsage:
         with self._pending_lock:
             pending = [r for r in self._pending.values() if r.key_id == key_id]
         row = self._read(
@@ -96,12 +77,12 @@ class RequestLog(SideStore):
             " WHERE key_id = ? AND created_at >= ? AND status < 400",
             (key_id, since),
         )[0]
-        total = Usage(
+        total = KeyUsage(
             requests=int(row[0]), tokens=int(row[1]), cost_usd=float(row[2]), oldest=row[3]
         )
         for r in pending:
             if r.created_at >= since and r.status < 400:
-                total = total + Usage(
+                total = total + KeyUsage(
                     requests=1,
                     tokens=r.input_tokens + r.output_tokens,
                     cost_usd=r.cost_usd,
@@ -110,7 +91,6 @@ class RequestLog(SideStore):
         return total
 
     def owner(self, request_id: str) -> str | None:
-        """The key that made a request; NotFoundError when there is no such request."""
         with self._pending_lock:
             if request_id in self._pending:
                 return self._pending[request_id].key_id
@@ -120,8 +100,27 @@ class RequestLog(SideStore):
         return None if rows[0][0] is None else str(rows[0][0])
 
     def add_feedback(self, request_id: str, key_id: str | None, rating: int, comment: str) -> None:
+        self.owner(request_id)  # NotFoundError for a request that was never logged
         params = (request_id, key_id, time.time(), rating, comment or None)
         self._writer.put(Write(_FEEDBACK, params))
+
+    def records(self, since: float) -> list[RequestRecord]:
+        rows = self._read(
+            f"SELECT {', '.join(_NAMES)} FROM requests WHERE created_at >= ?"
+            " ORDER BY created_at, id",
+            (since,),
+        )
+        return [_row_to_record(r) for r in rows]
+
+    def feedback(self, since: float) -> list[Feedback]:
+        rows = self._read(
+            f"SELECT {_FEEDBACK_COLUMNS} FROM feedback WHERE created_at >= ? ORDER BY id",
+            (since,),
+        )
+        return [
+            Feedback(request_id=r[0], key_id=r[1], created_at=r[2], rating=r[3], comment=r[4])
+            for r in rows
+        ]
 
     def close(self) -> None:
         self._writer.close()

@@ -1,4 +1,5 @@
-"""A small SQLite side store on the index file (the tables of migration ``0003_service``)."""
+"""Background writes for the service's SQLite adapters (request log, jobs): requests never
+wait on the database, even while an ingest holds its write lock."""
 
 from __future__ import annotations
 
@@ -22,12 +23,6 @@ def is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in message or "busy" in message
 
 
-class SideStore(SQLiteDatabase):
-    """One connection (WAL, busy timeout) shared by the threads of one process."""
-
-    label = "the service tables"
-
-
 @dataclass(frozen=True, slots=True)
 class Write:
     """One statement for a ``WriteQueue``; ``done`` runs after it is committed."""
@@ -43,7 +38,9 @@ class WriteQueue:
     that fails for another reason, or stays locked past ``give_up_s``, is logged with the
     error and dropped (counted in ``dropped``): ``join`` never hangs on a broken database."""
 
-    def __init__(self, store: SideStore, *, retry_s: float = 0.2, give_up_s: float = 60.0) -> None:
+    def __init__(
+        self, store: SQLiteDatabase, *, retry_s: float = 0.2, give_up_s: float = 60.0
+    ) -> None:
         self._store = store
         self._retry_s = retry_s
         self._give_up_s = give_up_s
