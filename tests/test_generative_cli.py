@@ -62,7 +62,8 @@ def test_agent_mode_without_a_model_is_a_usage_error(home: Path) -> None:
 
 def test_an_unknown_model_is_a_usage_error(home: Path) -> None:
     result = run(home, "ask", QUESTION, "-c", "c", "--model", "gpt4", check=False)
-    assert result.returncode == 2 and "unknown model 'gpt4'" in result.stderr
+    assert result.returncode == 2 and "unknown chat model 'gpt4'" in result.stderr
+    assert "'openai:<model>'" in result.stderr, "the error lists the names that work"
 
 
 def test_eval_with_a_model_reports_tokens_and_the_model(home: Path, tmp_path: Path) -> None:
