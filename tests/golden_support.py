@@ -1,19 +1,20 @@
-"""The golden eval set (tests/data/golden: the docs of a made-up job queue, tidepool, and 100
+"""The golden eval set (tests/data/golden: the docs of a made-up job queue, tidepool, and 113
 questions about them) and the gate docsage's own CI applies to it, shared by
 test_eval_harness.py and test_golden_sabotage.py. The fixtures are registered in conftest.
 
 The gate is set from what the default configuration measures (real ONNX embedder, real
 SQLite), the same numbers ``docsage ingest tests/data/golden/docs -c golden`` then
-``docsage eval tests/data/golden/questions.jsonl -c golden`` prints, on 100 cases (86
-answerable, 14 unanswerable; one answerable case moves a rate by 0.012):
+``docsage eval tests/data/golden/questions.jsonl -c golden`` prints, on 113 cases (99
+answerable, 14 unanswerable; one answerable case moves a rate by 0.010):
 
-    page.recall@10 1.000   anchor.hit@10 1.000   anchor.mrr@10 0.871   anchor.ndcg@10 0.889
-    citation.recall 0.831  citation.resolved 1.000  groundedness.lexical 1.000
-    abstention.recall 0.571 (8 of 14)  abstention.false_rate 0.081 (7 of 86)  errors 0
+    page.recall@10 1.000   anchor.hit@10 0.990   anchor.mrr@10 0.865   anchor.ndcg@10 0.882
+    citation.recall 0.833  citation.resolved 1.000  groundedness.lexical 1.000
+    abstention.recall 0.571 (8 of 14)  abstention.false_rate 0.081 (8 of 99)  errors 0
 
 Each threshold sits one or two cases below that, so a harmless reordering of one hit passes
-and each deliberate sabotage in test_golden_sabotage.py (dense path dead, fusion weights
-flipped, reranker off, citations dropped) trips it; that file's docstring has their numbers.
+(losing one case outright, as test_eval_harness's failing case does, passes every score) and
+each deliberate sabotage in test_golden_sabotage.py (dense path dead, fusion weights flipped,
+reranker off, priors off, citations dropped) trips it; that file's docstring has the numbers.
 (An API prior of 1.3 once dropped anchor.mrr@10 to 0.46 on the older 18-case set: this gate
 is what caught it.)
 """
@@ -36,12 +37,12 @@ from docsage.settings import Settings
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 QUESTIONS = GOLDEN / "questions.jsonl"
-N_FILES, N_CASES, N_ANSWERABLE = 16, 100, 86
+N_FILES, N_CASES, N_ANSWERABLE = 16, 113, 99
 
 GOLDEN_GATE = (
     "page.recall@10=0.98",
-    "anchor.hit@10=0.98",
-    "anchor.mrr@10=0.855",
+    "anchor.hit@10=0.97",
+    "anchor.mrr@10=0.852",
     "anchor.ndcg@10=0.87",
     "citation.recall=0.81",
     "citation.resolved=1.0",
