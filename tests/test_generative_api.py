@@ -94,7 +94,27 @@ def test_agent_mode_over_the_api_searches_then_cites(agent_url: str) -> None:
         ("tool", "search_docs"),
         ("model", "fake:scripted"),
     ]
-    assert body["routes"][0]["calls"] == 2 and body["model"] == "agent:fake:scripted"
+    # The tool really searched the index, and the citation is a chunk of it: the same ref
+    # the search route finds, with the quote taken from that chunk's text.
+    tool = body["trace"][1]
+    assert "max_retries" in tool["detail"] and tool["result_chars"] > 0 and not tool["error"]
+    found = httpx.post(agent_url + "/v1/search", json={"query": "max_retries"}, timeout=30)
+    hits = {h["ref"]: h["text"] for h in found.json()["hits"]}
+    cited = body["citations"][0]
+    assert cited["ref"] in hits and RETRIES in hits[cited["ref"]] and RETRIES in cited["quote"]
+    # What the run spent is reported, and adds up: two model calls, each with its tokens,
+    # summed in the route and the usage; a tool call costs no model tokens.
+    models = [s for s in body["trace"] if s["kind"] == "model"]
+    assert all(s["input_tokens"] > 0 and s["output_tokens"] > 0 for s in models)
+    assert tool["input_tokens"] == tool["output_tokens"] == 0
+    route = body["routes"][0]
+    assert route["calls"] == 2 and body["model"] == "agent:fake:scripted"
+    assert (
+        route["input_tokens"]
+        == body["usage"]["input_tokens"]
+        == sum(s["input_tokens"] for s in models)
+    )
+    assert route["output_tokens"] == sum(s["output_tokens"] for s in models)
 
 
 def test_agent_spans_one_per_model_and_tool_call_under_the_callers_trace(agent_url: str) -> None:

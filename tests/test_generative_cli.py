@@ -51,8 +51,26 @@ def test_the_model_setting_picks_the_answerer(home: Path) -> None:
 
 
 def test_agent_mode_prints_its_trace(home: Path) -> None:
-    out = run(home, "ask", QUESTION, "-c", "c", "--agent", "--model", "fake:echo", "--trace").stdout
-    assert "trace" in out and "agent:fake:echo" in out
+    """``fake:echo`` never calls a tool: it quotes source [1] of its prompt, and an agent's
+    first prompt has no sources. So the agent run is one model call and an abstention, not
+    an uncited answer; the trace and the usage say so, and agree on the tokens spent."""
+    args = ("ask", QUESTION, "-c", "c", "--agent", "--model", "fake:echo")
+    body = json.loads(run(home, *args, "--json").stdout)
+    assert body["model"] == "agent:fake:echo"
+    assert body["abstained"] and body["citations"] == []
+    assert [s["sentence"] for s in body["verification"]["sentences"]] == [
+        "The docs don't cover this."
+    ]
+    [step] = body["trace"]
+    assert (step["kind"], step["name"], step["detail"]) == ("model", "fake:echo", "finish=stop")
+    [usage] = body["usage"]
+    assert usage["calls"] == 1 and step["input_tokens"] == usage["input_tokens"] > 0
+    assert step["output_tokens"] == usage["output_tokens"] > 0
+    out = run(home, *args, "--trace").stdout
+    tokens = usage["input_tokens"] + usage["output_tokens"]
+    assert "Not found in the docs" in out and f"agent:fake:echo · {tokens} tokens" in out
+    row = next(line for line in out.splitlines() if line.startswith("│ 1 "))
+    assert "model" in row and f" {usage['input_tokens']} " in row
 
 
 def test_agent_mode_without_a_model_is_a_usage_error(home: Path) -> None:

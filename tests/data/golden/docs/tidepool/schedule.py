@@ -4,7 +4,11 @@ from __future__ import annotations
 
 
 class Schedule:
-    """A table of periodic jobs, checked by the scheduler process once per second."""
+    """A table of periodic jobs, checked by the scheduler process once per second.
+
+    Start the scheduler with ``tidepool scheduler``; run exactly one of them per broker, or
+    every periodic job is enqueued once per scheduler.
+    """
 
     def every(self, seconds: float, func, *args):
         """Run ``func`` every ``seconds`` seconds, starting one interval from now.
@@ -20,6 +24,13 @@ class Schedule:
         For example ``cron("0 3 * * *", backup)`` runs ``backup`` daily at 03:00 UTC.
         """
         return self._add(("cron", expression), func, args)
+
+    def remove(self, entry):
+        """Take a periodic job, as returned by ``every`` or ``cron``, off the table.
+
+        Jobs it already enqueued stay on their queue.
+        """
+        return entry
 
     def _add(self, trigger, func, args):
         return (trigger, func, args)
