@@ -18,7 +18,8 @@ DocsageError
     │       └── ModelUnavailableError   unreachable, overloaded (429) or failing (5xx) (503)
     ├── DeadlineExceeded    the request ran past DOCSAGE_REQUEST_TIMEOUT_S (HTTP 504)
     ├── ShuttingDownError   the server stopped before the work finished (HTTP 503)
-    └── ClientClosedError   the client went away before the answer finished (logged as 499)
+    ├── ClientClosedError   the client went away before the answer finished (logged as 499)
+    └── JobCancelledError   a job was cancelled by its owner (its ingest rolls back)
 """
 
 from __future__ import annotations
@@ -110,6 +111,11 @@ class ShuttingDownError(RunError):
 
 class ClientClosedError(RunError):
     """The client closed the connection; the work for it was stopped."""
+
+
+class JobCancelledError(RunError):
+    """A job's owner cancelled it; raised inside its ingest to stop it (the text transaction
+    rolls back; embedding batches already committed stay and the next ingest resumes)."""
 
 
 def missing_extra(package: str, install: str) -> ConfigError:

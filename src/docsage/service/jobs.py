@@ -20,17 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from docsage.app import Docsage
-from docsage.errors import DocsageError, ForbiddenError, NotFoundError, UsageError
+from docsage.errors import (
+    DocsageError,
+    ForbiddenError,
+    JobCancelledError,
+    NotFoundError,
+    UsageError,
+)
 from docsage.ports import Job, JobStore
 from docsage.store.sqlite_claims import Claim
 from docsage.types import IngestReport
 
 _PROGRESS_EVERY_S = 0.5
-
-
-class JobCancelled(Exception):
-    """Raised inside a job's progress callback to stop its ingest (the text transaction
-    rolls back; embedding batches already committed stay and the next ingest resumes)."""
 
 
 def collection_folder(ingest_root: str, collection: str, path: str) -> Path:
@@ -137,7 +138,7 @@ class JobRunner:
                     job.path, collection=job.collection, claim=claim, progress=progress
                 )
             done = replace(current[0], state="done", result=job_result(report))
-        except JobCancelled:
+        except JobCancelledError:
             reason = "cancelled; the index keeps what was committed before (text: the old one)"
             done = replace(current[0], state="cancelled", error=reason)
         except DocsageError as exc:
@@ -175,7 +176,7 @@ class JobRunner:
             if self._store.cancel_requested(job_id):
                 self._cancelled.add(job_id)
         if job_id in self._cancelled:
-            raise JobCancelled(job_id)
+            raise JobCancelledError(job_id)
 
     def _find(self, job_id: str) -> Job | None:
         with self._jobs_lock:
