@@ -90,7 +90,7 @@ def _worse(run: EvalRun, base: EvalRun) -> list[EvalCase]:
 
 
 def test_reranker_off_trips_mrr(golden_home: Path, golden_run: EvalRun) -> None:
-    run = run_golden(golden_home, rerank=False)
+    run = run_golden(golden_home, reranker="none")
     failures = tripped(gate_failures(summarize(run)))
     assert "anchor.mrr@10" in failures, failures
     # What it costs: questions that name an API, whose other words match a guide section.
