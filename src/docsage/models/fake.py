@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from docsage.errors import ModelError
-from docsage.lexical import index_tokens
 from docsage.models.chat import (
     ChatRequest,
     ChatResponse,
@@ -28,6 +27,7 @@ from docsage.models.chat import (
     estimate_tokens,
 )
 from docsage.ports import Vector
+from docsage.text import index_tokens
 
 
 class HashEmbedder:
