@@ -9,15 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from docsage.answer.prompt import ABSTAIN_TEXT, blocks, fit, pack
+from docsage.answer.prompt import ABSTAIN_TEXT, fit, pack
 from docsage.answer.routing import failures
-from docsage.answer.verify import UNVERIFIED, VerifiedStream, numbers, units, verify
+from docsage.answer.verify import UNVERIFIED, VerifiedStream, units, verify
 from docsage.app import Docsage
 from docsage.errors import TransientModelError
 from docsage.models.chat import estimate_tokens
 from docsage.models.fake import ScriptedChatModel
 from docsage.settings import Settings
 from docsage.testing.store_fixtures import make_chunk
+from docsage.text import blocks, citation_numbers
 from docsage.types import Hit
 
 GUIDE = """\
@@ -64,7 +65,7 @@ def _hit(text: str, n: int = 0, title: str = "T") -> Hit:
 
 def test_blocks_keep_fenced_code_whole() -> None:
     text = "Intro.\n\n```py\na = 1\n\nb = 2\n```\n\nOutro."
-    assert blocks(text) == ["Intro.", "```py\na = 1\n\nb = 2\n```", "Outro."]
+    assert [b.text for b in blocks(text)] == ["Intro.", "```py\na = 1\n\nb = 2\n```", "Outro."]
 
 
 def test_fit_never_cuts_a_code_block_and_cuts_prose_at_sentences() -> None:
@@ -95,7 +96,7 @@ def test_estimate_is_conservative() -> None:
 
 
 def test_numbers_parses_every_marker_form() -> None:
-    assert numbers("a [1] b [2][3] c [4, 5]") == (1, 2, 3, 4, 5)
+    assert citation_numbers("a [1] b [2][3] c [4, 5]") == (1, 2, 3, 4, 5)
 
 
 def test_a_sentence_without_a_marker_takes_its_paragraphs_markers() -> None:
@@ -262,3 +263,16 @@ def test_a_stream_never_splits_a_code_block_with_blank_lines() -> None:
     final = stream.close()
     assert "".join(out) == final.text and final.text.endswith("client.run(job)\n```\n[1]")
     assert all(s.supported for s in final.verification.sentences[1:])
+
+
+def test_a_stream_reads_fences_as_the_verifier_does() -> None:
+    """A ``~~~`` line inside a backtick fence is code, not a fence: the stream must not cut
+    at the blank line after it (it did when it counted fence lines of either kind)."""
+    passages = {1: "x = 1\n\ny = 2 ~~~"}
+    text = "Use it like this [1]:\n\n```\n~~~\nx = 1\n\ny = 2\n```"
+    out: list[str] = []
+    stream = VerifiedStream(passages, out.append)
+    for char in text:
+        stream.feed(char)
+    final = stream.close()
+    assert "".join(out) == final.text and final.text.endswith("y = 2\n```\n[1]")

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from docsage.grounding import (
-    content_units,
-    groundedness,
-    is_supported,
-    sentence_support,
-    split_sentences,
-)
+from docsage.grounding import content_units, groundedness, is_supported, sentence_support
+from docsage.text import split_sentences
 
 PASSAGE = (
     "os.path.join(path, *paths) joins one or more path segments intelligently. "

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from docsage.lexical import STOPWORDS, identifier_tokens, index_text, index_tokens, query_tokens
 from docsage.store.sqlite import SQLiteStore
 from docsage.testing.store_contract import make_update
+from docsage.text import QUERY_STOPWORDS, identifier_tokens, index_text, index_tokens, query_tokens
 
 
 @pytest.mark.parametrize(
@@ -90,7 +90,7 @@ def test_query_drops_stopwords_short_tokens_and_repeats() -> None:
 
 def test_query_of_only_stopwords_is_empty() -> None:
     assert query_tokens("how do I use it") == []
-    assert all(token in STOPWORDS for token in index_tokens("what is the way to do it"))
+    assert all(token in QUERY_STOPWORDS for token in index_tokens("what is the way to do it"))
 
 
 def test_query_and_index_agree_on_identifiers() -> None:

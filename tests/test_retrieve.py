@@ -257,8 +257,8 @@ def test_focus_query_drops_quoted_data_but_keeps_api_references() -> None:
     ],
 )
 def test_title_match_needs_a_near_exact_heading(question: str, heading: str, matches: bool) -> None:
-    from docsage.lexical import query_tokens
     from docsage.retrieve import title_match
+    from docsage.text import query_tokens
 
     assert (title_match(frozenset(query_tokens(question)), heading) > 0) is matches
 

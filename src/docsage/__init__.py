@@ -4,7 +4,7 @@ The public API is small: ``Docsage`` (ingest, search, ask), ``Settings``, and th
 it returns. The CLI and the HTTP API call nothing else.
 
 Names are imported on first use (PEP 562), so importing a leaf module such as
-``docsage.types`` or ``docsage.lexical`` does not load the whole package.
+``docsage.types`` or ``docsage.text`` does not load the whole package.
 """
 
 from __future__ import annotations

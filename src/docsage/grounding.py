@@ -1,4 +1,5 @@
-"""Groundedness without an LLM: split an answer into sentences, check each against its sources.
+"""Groundedness without an LLM: check each sentence of an answer against its sources (the
+sentences come from :func:`docsage.text.split_sentences`).
 
 The check is a lexical entailment proxy: a sentence is supported by a passage when most of
 its content tokens, weighted towards code identifiers and numbers, occur in the passage.
@@ -15,85 +16,9 @@ evidence of a supported one. Use an NLI model where that matters.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
-# -- sentence splitting ------------------------------------------------------------------------
-
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]*\1[^\n]*$|\Z)", re.M | re.S)
-_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)+?\1", re.S)
-_PARAGRAPH = re.compile(r"\n[ \t]*\n+")
-_LIST_ITEM = re.compile(r"\n(?=[ \t]*(?:[-*+]|\d+[.)])[ \t])")
-_END = re.compile(r"[.!?]+[\"')\]]*\s+")
-_NEVER_END = frozenset({"e.g.", "i.e.", "cf.", "vs.", "approx.", "fig.", "no.", "mr.", "dr."})
-_END_IF_CAPITAL = frozenset({"etc."})
-_HOLD = "\x00{}\x01"
-_HELD = re.compile("\x00(\\d+)\x01")
-
-
-def _is_boundary(before: str, after: str) -> bool:
-    """Whether the punctuation that ends ``before`` ends a sentence, given the text after."""
-    if not after:
-        return True
-    word = before[-40:].rsplit(None, 1)[-1].lower().lstrip("(\"'")
-    if word in _NEVER_END:
-        return False
-    if word in _END_IF_CAPITAL:
-        return after[0].isupper()
-    return not after[0].islower()
-
-
-def _split_prose(text: str) -> list[str]:
-    sentences, start = [], 0
-    for match in _END.finditer(text):
-        end = match.end()
-        if _is_boundary(text[: match.start() + 1], text[end:]):
-            sentences.append(text[start:end])
-            start = end
-    sentences.append(text[start:])
-    return [" ".join(s.split()) for s in sentences if s.strip()]
-
-
-def _split_paragraph(paragraph: str) -> list[str]:
-    spans: list[str] = []
-
-    def hold(match: re.Match[str]) -> str:
-        spans.append(match.group(0))
-        return _HOLD.format(len(spans) - 1)
-
-    held = _CODE_SPAN.sub(hold, paragraph)
-    parts = (s for item in _LIST_ITEM.split(held) for s in _split_prose(item))
-    return [_HELD.sub(lambda m: spans[int(m.group(1))], s) for s in parts]
-
-
-def split_sentences(text: str) -> list[str]:
-    """Rule-based sentence splitter for technical prose (stdlib only).
-
-    - a fenced code block (```` ``` ```` or ``~~~``, closed or running to the end) is one
-      unit, kept verbatim; inline code spans in backticks are never split;
-    - a sentence ends at ``.``, ``!`` or ``?`` (plus closing quotes or brackets) followed by
-      whitespace, so ``os.path.join`` and ``3.11`` never split;
-    - "e.g.", "i.e.", "cf.", "vs." never end a sentence; "etc." ends one only before a
-      capital letter; no sentence ends before a lowercase letter;
-    - blank lines and list items (``-``, ``*``, ``+``, ``1.``) always start a new unit.
-
-    Whitespace inside a prose sentence is collapsed to single spaces.
-    """
-    units: list[str] = []
-    pos = 0
-    for fence in _FENCE.finditer(text):
-        units.extend(_split_prose_block(text[pos : fence.start()]))
-        units.append(fence.group(0).strip("\n"))
-        pos = fence.end()
-    units.extend(_split_prose_block(text[pos:]))
-    return units
-
-
-def _split_prose_block(text: str) -> Iterable[str]:
-    return (s for para in _PARAGRAPH.split(text) for s in _split_paragraph(para))
-
-
-# -- lexical support ---------------------------------------------------------------------------
+from docsage.text import CLAIM_STOPWORDS, identifier_parts, looks_like_code, words
 
 IDENTIFIER_WEIGHT = 2.0
 """Weight of a whole code identifier or number; a plain word or identifier part weighs 1."""
@@ -101,45 +26,30 @@ IDENTIFIER_WEIGHT = 2.0
 DEFAULT_THRESHOLD = 0.6
 """Support at or above which :func:`is_supported` says yes. Uncalibrated: a first guess."""
 
-_TOKEN = re.compile(r"\d+(?:\.\d+)*|[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
-_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
-_STOPWORDS = frozenset(
-    """a about above after again all also an and any are as at be been before being below
-    between both but by can could did do does doing down during each either few for from
-    further had has have having here how however if in into is it its itself just may might
-    more most must no nor not of off on once only or other our out over own same shall should
-    so some such than that the their them then there these they this those through to too
-    under until up us use used uses using very via was we were what when where whether which
-    while who whom why will with would you your""".split()
-)
-
 
 def _is_identifier(token: str) -> bool:
-    return token[0].isdigit() or "." in token or "_" in token or any(c.isupper() for c in token[1:])
-
-
-def _parts(identifier: str) -> list[str]:
-    return [p.lower() for chunk in re.split(r"[._]+", identifier) for p in _CAMEL.findall(chunk)]
+    return token[0].isdigit() or looks_like_code(token)
 
 
 def content_units(text: str) -> dict[str, float]:
     """Weighted content units of ``text``: unit -> weight.
 
-    Words are lowercased and stopwords dropped (weight 1). A code identifier (dotted,
+    Words (ASCII, :func:`docsage.text.words`) are lowercased and
+    :data:`~docsage.text.CLAIM_STOPWORDS` dropped (weight 1). A code identifier (dotted,
     snake_case or camelCase) or a number is kept whole (weight :data:`IDENTIFIER_WEIGHT`)
     and also split on ``.``, ``_`` and case changes into parts (weight 1 each), so
     ``os.path.join`` matches a passage mentioning ``os.path.join`` fully and one mentioning
     ``join`` partly.
     """
     units: dict[str, float] = {}
-    for token in _TOKEN.findall(text):
+    for token in words(text, ascii_only=True):
         if _is_identifier(token):
             units[token.lower()] = IDENTIFIER_WEIGHT
-            parts = [] if token[0].isdigit() else _parts(token)
+            parts = [] if token[0].isdigit() else identifier_parts(token)
         else:
             parts = [token.lower()]
         for part in parts:
-            if part not in _STOPWORDS:
+            if part not in CLAIM_STOPWORDS:
                 units.setdefault(part, 1.0)
     return units
 

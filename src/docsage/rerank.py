@@ -12,14 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from docsage.lexical import STOPWORDS
+from docsage.text import QUERY_STOPWORDS, looks_like_code, words
 from docsage.types import Hit
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
-
-
-def _looks_like_code(word: str) -> bool:
-    return "." in word or "_" in word or any(c.isupper() for c in word[1:])
 
 
 def query_names(query: str) -> set[str]:
@@ -28,14 +22,13 @@ def query_names(query: str) -> set[str]:
     names: "sum the values" must not promote every entry called ``values``."""
     backticked = {m.strip() for m in re.findall(r"`([^`]+)`", query)}
     names: set[str] = set()
-    for match in _NAME.finditer(query):
-        word = match.group(0)
-        if not (_looks_like_code(word) or word in backticked):
+    for word in words(query, ascii_only=True):
+        if word[0].isdigit() or not (looks_like_code(word) or word in backticked):
             continue
         parts = word.lower().split(".")
         for start in range(len(parts)):
             names.add(".".join(parts[start:]))
-    return {n for n in names if n not in STOPWORDS and len(n) > 2}
+    return {n for n in names if n not in QUERY_STOPWORDS and len(n) > 2}
 
 
 def name_match(anchor: str, names: set[str]) -> float:

@@ -16,9 +16,9 @@ from typing import Literal
 
 from docsage.errors import ConfigError, UsageError
 from docsage.fusion import FusionInput, get_fusion
-from docsage.lexical import query_tokens
 from docsage.observe import span
 from docsage.ports import Embedder, IndexReader, Reranker, ScoredChunk
+from docsage.text import query_tokens
 from docsage.types import API_KINDS, Hit
 
 Mode = Literal["hybrid", "lexical", "dense"]

@@ -16,11 +16,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from docsage.grounding import split_sentences
-from docsage.lexical import index_tokens, query_tokens
 from docsage.observe import model_call, usage
 from docsage.ports import Embedder
 from docsage.retrieve import Retriever, SearchOptions
+from docsage.text import format_citations, index_tokens, query_tokens, split_sentences
 from docsage.types import API_KINDS, EXTRACTIVE, Answer, Citation, Hit, Timings
 
 MAX_EVIDENCE = 3
@@ -151,7 +150,7 @@ def compose(question: str, hits: list[Hit]) -> tuple[str, tuple[Citation, ...]]:
         if only_code:
             quote = f"```\n{quote}\n```\n"
         lead = f"{hit.chunk.title}: " if hit.chunk.kind in API_KINDS and hit.chunk.title else ""
-        parts.append(f"{lead}{quote} [{number}]")
+        parts.append(f"{lead}{quote} {format_citations([number])}")
         citations.append(_citation(number, hit, quote))
     return "\n\n".join(parts), tuple(citations)
 

@@ -9,12 +9,11 @@ context window less the reply's ``max_tokens``, the instructions, the question a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from docsage.grounding import split_sentences
 from docsage.models.chat import Message, estimate_tokens
+from docsage.text import blocks, split_sentences
 from docsage.types import Chunk, Hit
 
 ABSTAIN_TEXT = "The docs don't cover this."
@@ -28,8 +27,6 @@ Rules:
 - Be brief: at most five sentences."""
 MARGIN_TOKENS = 32
 MAX_SOURCES = 6
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]*\1[^\n]*$|\Z)", re.M | re.S)
-_PARAGRAPH = re.compile(r"\n[ \t]*\n+")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -55,35 +52,19 @@ class Prompt:
     """Candidate sources that did not fit the budget."""
 
 
-def blocks(text: str) -> list[str]:
-    """Paragraphs and whole fenced code blocks, in order; the units a cut may fall between."""
-    out: list[str] = []
-    pos = 0
-    for fence in _FENCE.finditer(text):
-        out.extend(p for p in _PARAGRAPH.split(text[pos : fence.start()]) if p.strip())
-        out.append(fence.group(0).strip("\n"))
-        pos = fence.end()
-    out.extend(p for p in _PARAGRAPH.split(text[pos:]) if p.strip())
-    return out
-
-
-def _is_code(block: str) -> bool:
-    return _FENCE.match(block) is not None
-
-
 def fit(text: str, budget: int) -> str:
     """The longest prefix of whole blocks within ``budget`` tokens; a prose block that
     would overflow is cut at a sentence boundary. "" when not even that fits."""
     kept: list[str] = []
     used = 0
-    for block in blocks(text):
-        cost = estimate_tokens(block) + 1
+    for block in blocks(text):  # paragraphs and whole fenced code blocks
+        cost = estimate_tokens(block.text) + 1
         if used + cost <= budget:
-            kept.append(block)
+            kept.append(block.text)
             used += cost
             continue
-        if not _is_code(block):
-            kept.extend(_sentences_within(block, budget - used))
+        if not block.code:
+            kept.extend(_sentences_within(block.text, budget - used))
         break
     return "\n\n".join(kept)
 

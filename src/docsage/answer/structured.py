@@ -14,7 +14,6 @@ verification as a prose answer, and the returned object carries the verified tex
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
@@ -26,10 +25,10 @@ from docsage.answer.verify import verify
 from docsage.errors import ModelError
 from docsage.models.chat import ChatModel, ChatRequest, ChatResponse, Message
 from docsage.retrieve import SearchOptions
+from docsage.text import unfence
 from docsage.types import Answer, Hit
 
 T = TypeVar("T", bound=BaseModel)
-_FENCED = re.compile(r"^\s*```(?:json)?\s*\n(.*?)\n\s*```\s*$", re.S)
 
 
 class AnswerJSON(BaseModel):
@@ -49,8 +48,7 @@ def instructions(schema: dict[str, object]) -> str:
 
 def parse(text: str, output: type[T]) -> T:
     """Validate ``text`` (optionally inside a ```json fence) as ``output``."""
-    fenced = _FENCED.match(text)
-    return output.model_validate_json(fenced.group(1) if fenced else text.strip())
+    return output.model_validate_json(unfence(text))
 
 
 def complete_json(

@@ -14,22 +14,24 @@ remains. What the lexical proxy cannot see (paraphrase, negation) is listed in
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from docsage.grounding import DEFAULT_THRESHOLD, sentence_support, split_sentences
+from docsage.grounding import DEFAULT_THRESHOLD, sentence_support
+from docsage.text import (
+    blocks,
+    citation_numbers,
+    citations_before_stop,
+    format_citations,
+    inside_fence,
+    split_sentences,
+    strip_citations,
+)
 from docsage.types import SentenceCheck, Verification
 
 METHOD = "lexical-support"
 UNVERIFIED = "[unverified]"
-_MARKERS = re.compile(r"(?:\s*\[\d+(?:\s*,\s*\d+)*\])+")
-_NUMBER = re.compile(r"\d+")
-_AFTER_STOP = re.compile(r"([.!?:])((?:[ \t]*\[\d+(?:\s*,\s*\d+)*\])+)")
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]*\1[^\n]*$|\Z)", re.M | re.S)
-_HELD = re.compile("^\x02(\\d+)\x03$")
-_PARAGRAPH = re.compile(r"\n[ \t]*\n+")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -54,42 +56,25 @@ class Verified:
         return self.verification.supported == 0
 
 
-def numbers(text: str) -> tuple[int, ...]:
-    """Every citation number in ``text``, in order: ``"a [1] b [2, 3]"`` -> (1, 2, 3)."""
-    return tuple(int(n) for m in _MARKERS.finditer(text) for n in _NUMBER.findall(m.group(0)))
-
-
-def _hold_fences(text: str) -> tuple[str, list[str]]:
-    held: list[str] = []
-
-    def hold(match: re.Match[str]) -> str:
-        held.append(match.group(0))
-        return f"\n\n\x02{len(held) - 1}\x03\n\n"
-
-    return _FENCE.sub(hold, text), held
-
-
 def units(text: str) -> list[Unit]:
     """The checkable units of an answer with the citation numbers that vouch for each."""
-    text = _AFTER_STOP.sub(r"\2\1", text)  # "It works. [1]" -> "It works [1]."
-    body, held = _hold_fences(text)
+    text = citations_before_stop(text)  # "It works. [1]" -> "It works [1]."
     out: list[Unit] = []
-    for index, paragraph in enumerate(p for p in _PARAGRAPH.split(body) if p.strip()):
-        fence = _HELD.match(paragraph.strip())
-        if fence is not None:
-            code = held[int(fence.group(1))].strip("\n")
-            own = numbers(code.rsplit("\n", 1)[-1])
+    for index, block in enumerate(blocks(text)):
+        if block.code:
+            code = block.text
+            own = citation_numbers(code.rsplit("\n", 1)[-1])
             inherited = out[-1].cited if out and not own else own
-            clean = code.rsplit("\n", 1)[0] + "\n" + _MARKERS.sub("", code.rsplit("\n", 1)[-1])
+            clean = code.rsplit("\n", 1)[0] + "\n" + strip_citations(code.rsplit("\n", 1)[-1])
             out.append(
                 Unit(paragraph=index, text=clean.strip(), own=own, cited=inherited, code=True)
             )
             continue
-        shared = numbers(paragraph)
-        for sentence in split_sentences(paragraph):
-            clean = _MARKERS.sub("", sentence).strip()
+        shared = citation_numbers(block.text)
+        for sentence in split_sentences(block.text):
+            clean = strip_citations(sentence).strip()
             if clean:
-                own = numbers(sentence)
+                own = citation_numbers(sentence)
                 out.append(Unit(paragraph=index, text=clean, own=own, cited=own or shared))
     return out
 
@@ -115,17 +100,13 @@ def check(unit: Unit, passages: Mapping[int, str], threshold: float) -> Sentence
     )
 
 
-def _marker(cited: tuple[int, ...]) -> str:
-    return "".join(f"[{n}]" for n in dict.fromkeys(cited))
-
-
 def render(kept: list[tuple[Unit, bool]]) -> str:
     """Kept units back into text: sentences of a paragraph joined by spaces, each with its
     own markers; inherited markers go after the paragraph's last kept sentence."""
     paragraphs: dict[int, list[str]] = {}
     for unit, ok in kept:
         mark = "" if ok else f" {UNVERIFIED}"
-        shown = _marker(unit.own or (unit.cited if unit.code else ()))
+        shown = format_citations(unit.own or (unit.cited if unit.code else ()))
         sep = "\n" if unit.code else " "
         piece = unit.text + (sep + shown if shown else "") + mark
         paragraphs.setdefault(unit.paragraph, []).append(piece)
@@ -133,7 +114,11 @@ def render(kept: list[tuple[Unit, bool]]) -> str:
     out = []
     for index, pieces in paragraphs.items():
         last = last_by_paragraph[index]
-        tail = f" {_marker(last.cited)}" if not last.own and last.cited and not last.code else ""
+        tail = (
+            f" {format_citations(last.cited)}"
+            if not last.own and last.cited and not last.code
+            else ""
+        )
         out.append(" ".join(pieces) + tail)
     return "\n\n".join(out)
 
@@ -166,13 +151,11 @@ def verify(
     return Verified(text=render(kept), cited=cited, verification=verification)
 
 
-_FENCE_LINE = re.compile(r"^[ \t]*(`{3,}|~{3,})", re.M)
-
-
 def _complete_prefix(text: str) -> str:
-    """Text up to the last paragraph break that is not inside an open code fence."""
+    """Text up to the last paragraph break that is not inside a code fence (as
+    :func:`units` reads the text so far: a fence not yet closed runs to its end)."""
     cut = text.rfind("\n\n")
-    while cut > 0 and len(_FENCE_LINE.findall(text[:cut])) % 2:
+    while cut > 0 and inside_fence(text, cut):
         cut = text.rfind("\n\n", 0, cut)
     return text[:cut] if cut > 0 else ""
 

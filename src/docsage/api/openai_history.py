@@ -16,21 +16,13 @@ import re
 from collections.abc import Sequence
 
 from docsage.models.chat import ChatModel, ChatRequest, Message
+from docsage.text import TOPIC_STOPWORDS
 
 log = logging.getLogger(__name__)
 
 OPENER = re.compile(r"^\s*(?:and|but|also|so|then|ok(?:ay)?|what about|how about)\b[\s,]*", re.I)
 PRONOUN = re.compile(r"\b(?:it|its|this|that|these|those|them|they|one)\b", re.I)
 WORD = re.compile(r"[\w.\-]+")
-NOT_TOPIC = frozenset(
-    """a an the and or but so of to in on for with by from at as is are was were be been do
-    does did i me my we you your it its this that these those them they how what when where
-    which who why can could should would will shall may might must there here again also
-    just please now then about into out up down use using used get set make run add remove
-    delete install uninstall change enable disable configure create update find show see
-    work works need want know tell explain mean often much many way ways best good
-    """.split()
-)
 MAX_TURNS = 6
 MAX_TURN_CHARS = 1000
 REWRITE = (
@@ -46,7 +38,7 @@ def is_follow_up(question: str) -> bool:
 
 def topic(question: str) -> str:
     words = [w.strip(".-") for w in WORD.findall(question)]
-    return " ".join(w for w in words if w and w.lower() not in NOT_TOPIC)
+    return " ".join(w for w in words if w and w.lower() not in TOPIC_STOPWORDS)
 
 
 def rule_rewrite(users: Sequence[str]) -> str:

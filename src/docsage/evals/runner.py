@@ -15,7 +15,6 @@ it is never skipped.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,9 +23,16 @@ from typing import Protocol
 from docsage.errors import NotFoundError
 from docsage.evals.dataset import EvalCase
 from docsage.evals.metrics import dedupe
-from docsage.grounding import groundedness, split_sentences
+from docsage.grounding import groundedness
 from docsage.ports import IndexReader
 from docsage.retrieve import Mode, SearchResult
+from docsage.text import (
+    citation_numbers,
+    citations_before_stop,
+    paragraphs,
+    split_sentences,
+    strip_citations,
+)
 from docsage.types import Answer, Citation
 
 ProgressFn = Callable[[str, int, int], None]
@@ -98,31 +104,26 @@ class EvalRun:
 
 # -- groundedness ------------------------------------------------------------------------------
 
-_MARKER = re.compile(r"\s*\[(\d+)\]")
-_PARAGRAPH = re.compile(r"\n[ \t]*\n+")
-_AFTER_STOP = re.compile(r"([.!?])((?:[ \t]*\[\d+\])+)")
-
-
-def _numbers(text: str) -> list[int]:
-    return [int(n) for n in _MARKER.findall(text)]
-
 
 def cited_sentences(text: str) -> list[tuple[str, list[int]]]:
     """``(sentence without markers, citation numbers)`` for each sentence of an answer.
 
     A sentence without its own ``[n]`` takes the markers of its paragraph: answers (the
     extractive one included) put one marker after a multi-sentence quote, and that marker
-    vouches for the whole quote, not only its last sentence.
+    vouches for the whole quote, not only its last sentence. Markers are read as the
+    verifier reads them (``docsage.text``). Paragraphs split at blank lines even inside a
+    fenced code block (the verifier keeps a fence whole): the figures the harness reports
+    are measured that way.
     """
     out: list[tuple[str, list[int]]] = []
     # "It works. [1]" -> "It works [1]." so the marker stays with the sentence it closes.
-    text = _AFTER_STOP.sub(r"\2\1", text)
-    for paragraph in _PARAGRAPH.split(text):
-        shared = _numbers(paragraph)
+    text = citations_before_stop(text)
+    for paragraph in paragraphs(text):
+        shared = list(citation_numbers(paragraph))
         for sentence in split_sentences(paragraph):
-            clean = _MARKER.sub("", sentence).strip()
+            clean = strip_citations(sentence).strip()
             if clean:
-                out.append((clean, _numbers(sentence) or shared))
+                out.append((clean, list(citation_numbers(sentence)) or shared))
     return out
 
 

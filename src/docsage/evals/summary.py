@@ -14,7 +14,6 @@ abstention on an answerable case and as a missed abstention on an unanswerable o
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypedDict
@@ -26,6 +25,7 @@ from docsage.evals import metrics as m
 from docsage.evals.dataset import EvalCase
 from docsage.evals.runner import CaseResult, EvalRun
 from docsage.evals.stats import bootstrap_ci, percentile
+from docsage.text import strip_citations
 
 CUTOFF = 10  # MRR and nDCG are always reported at 10, the usual cut (MS MARCO, BEIR)
 N_RESAMPLES = 1000
@@ -97,8 +97,6 @@ def spec_table(k: int) -> dict[str, MetricSpec]:
 
 # -- per case ----------------------------------------------------------------------------------
 
-_MARKER = re.compile(r"\s*\[\d+\]")
-
 
 def _retrieval(retrieved: Sequence[str], gold: Sequence[str], k: int) -> dict[str, float]:
     out = {}
@@ -121,7 +119,7 @@ def _answerable(case: EvalCase, result: CaseResult, k: int) -> dict[str, float]:
     out["citation.recall"] = m.citation_recall(result.citations, gold)
     out["abstention.false_rate"] = float(result.abstained or result.error is not None)
     if case.reference_answer is not None:
-        text = _MARKER.sub("", result.answer)
+        text = strip_citations(result.answer)
         out["answer.token_f1"] = m.token_f1(text, case.reference_answer)
         out["answer.rouge_l"] = m.rouge_l(text, case.reference_answer)
     return out

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from docsage.text import paragraphs
+
 # Builtins first: len/sorted/open and the methods of str, list and dict are what most
 # questions are about. The rest is tuned so the whole corpus embeds in about a minute.
 DEFAULT_MODULES: tuple[str, ...] = (
@@ -283,7 +285,7 @@ def _hanging(para: str) -> bool:
 def _paragraphs(text: str) -> str:
     """Docstring paragraphs: indented or doctest blocks are code, the rest prose."""
     out = []
-    for para in re.split(r"\n\s*\n", text.strip()):
+    for para in paragraphs(text.strip(), any_whitespace=True):
         if not para.strip():
             continue
         if para.startswith((" ", "\t", ">>>")) or _hanging(para):
@@ -344,7 +346,7 @@ def _topic_blocks(text: str) -> Iterator[str]:
     code; indented prose (method descriptions) stays prose.
     """
     prose_indent, after_colon, in_code = 0, False, False
-    for para in re.split(r"\n\s*\n", text.strip("\n")):
+    for para in paragraphs(text.strip("\n"), any_whitespace=True):
         lines = para.split("\n")
         if len(lines) == 2 and (level := _underline_level(lines[0], lines[1])):
             yield f"<h{level}>{html.escape(lines[0].strip())}</h{level}>"

@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from docsage.errors import ModelError
-from docsage.lexical import index_tokens
 from docsage.models.chat import (
     ChatModelConfig,
     ChatRequest,
@@ -29,6 +28,7 @@ from docsage.models.chat import (
     estimate_tokens,
 )
 from docsage.ports import EmbedderConfig, Vector
+from docsage.text import index_tokens
 
 
 class HashEmbedder:

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from docsage.errors import ConfigError
-from docsage.lexical import index_text, query_tokens
 from docsage.ports import CollectionInfo, FileUpdate, ScoredChunk, Vector
 from docsage.store.sqlite_db import SQLiteDatabase
+from docsage.text import index_text, query_tokens
 from docsage.types import Chunk
 
 _CHUNK_COLUMNS = (
