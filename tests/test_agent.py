@@ -13,8 +13,9 @@ import pytest
 from docsage.agent.loop import FINAL_TURN, AgentAnswerer, Budget
 from docsage.agent.tools import DEFAULT_TOOLS, ToolContext, ToolError, grep_sources, list_sources
 from docsage.app import Docsage
-from docsage.models.chat import ChatRequest, FreePricer
+from docsage.models.chat import FreePricer
 from docsage.models.fake import ScriptedChatModel, ScriptItem, tool_call
+from docsage.ports.chat import ChatRequest
 from docsage.settings import Settings
 
 GUIDE = """\
@@ -145,7 +146,7 @@ def test_tool_errors_go_back_to_the_model_as_observations(ds: Docsage) -> None:
 
 
 def test_bad_json_arguments_are_an_observation(ds: Docsage) -> None:
-    from docsage.models.chat import ToolCall
+    from docsage.ports.chat import ToolCall
 
     a = agent(ds, [ToolCall(id="x", name="search_docs", arguments="{not json"), "No."])
     a.ask("q", "c")

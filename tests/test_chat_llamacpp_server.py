@@ -29,8 +29,9 @@ from docsage.adapters import make_chat_model
 from docsage.answer.structured import complete_json
 from docsage.app import Docsage
 from docsage.errors import ModelError, TransientModelError
-from docsage.models.chat import ChatModel, ChatModelConfig, ChatRequest, Message
+from docsage.models.chat import ChatModelConfig
 from docsage.models.openai_chat import OpenAIChatModel
+from docsage.ports.chat import ChatModel, ChatRequest, Message
 from docsage.settings import Settings
 from docsage.testing.chat_contract import ChatModelContract
 from loopback import JsonHandler, LoopbackServer, serving

@@ -23,9 +23,10 @@ from docsage.errors import (
     ModelUnavailableError,
     TransientModelError,
 )
-from docsage.models.chat import ChatModel, ChatModelConfig, ChatRequest, Message, ToolSpec
+from docsage.models.chat import ChatModelConfig
 from docsage.models.fake import EchoChatModel, ScriptedChatModel
 from docsage.models.openai_chat import OpenAIChatModel
+from docsage.ports.chat import ChatModel, ChatRequest, Message, ToolSpec
 from docsage.testing.chat_contract import ChatModelContract
 from loopback import JsonHandler, LoopbackServer, serving, write_sse_words
 

@@ -18,8 +18,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from docsage.adapters import CHAT_MODELS
 from docsage.api.app import create_app
 from docsage.app import Docsage
-from docsage.models.chat import ChatModel, ChatModelConfig, ChatRequest
+from docsage.models.chat import ChatModelConfig
 from docsage.models.fake import ScriptedChatModel, tool_call
+from docsage.ports.chat import ChatModel, ChatRequest
 from docsage.settings import Settings
 from test_api_support import ALPHA, app_in_thread
 

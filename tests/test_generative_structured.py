@@ -12,8 +12,8 @@ from pydantic import BaseModel
 from docsage.answer.structured import AnswerJSON, complete_json, parse
 from docsage.app import Docsage
 from docsage.errors import ModelError
-from docsage.models.chat import Message
 from docsage.models.fake import ScriptedChatModel
+from docsage.ports.chat import Message
 from docsage.settings import Settings
 
 GUIDE = """# Guide

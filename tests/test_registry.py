@@ -31,16 +31,18 @@ from docsage.app import Docsage
 from docsage.errors import ConfigError
 from docsage.ingest.parsers import text
 from docsage.ingest.parsers.registry import PARSERS, parser_for
-from docsage.models.chat import ChatModel, ChatModelConfig
+from docsage.models.chat import ChatModelConfig
 from docsage.models.fake import EchoChatModel, HashEmbedder
 from docsage.ports import EmbedderConfig
+from docsage.ports.chat import ChatModel
 from docsage.rerank import IdentifierReranker
 from docsage.settings import Settings
 
 PLUGIN = "docsage_fake_plugin"
 PLUGIN_SOURCE = '''
 from docsage.ingest.parsers import text
-from docsage.models.chat import ChatModel, ChatModelConfig
+from docsage.models.chat import ChatModelConfig
+from docsage.ports.chat import ChatModel
 from docsage.models.fake import EchoChatModel, HashEmbedder
 
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from docsage.models.chat import ChatModel, ChatModelConfig
+from docsage.models.chat import ChatModelConfig
 from docsage.ports import Embedder, EmbedderConfig, Reranker, Store
+from docsage.ports.chat import ChatModel
 from docsage.registry import Registry
 
 StoreFactory = Callable[[str], Store]

@@ -16,13 +16,14 @@ from pydantic import BaseModel
 from docsage.adapters import make_chat_model, make_embedder, make_reranker, make_store
 from docsage.agent.loop import AgentAnswerer, Budget
 from docsage.answer.extractive import ExtractiveAnswerer, load_calibration
-from docsage.answer.generative import Answerer, GenerationOptions, GenerativeAnswerer
+from docsage.answer.generative import GenerationOptions, GenerativeAnswerer
 from docsage.answer.routing import ExtractiveRoute, RoutedAnswerer
 from docsage.answer.structured import ask_structured
 from docsage.errors import ConfigError, NotFoundError
 from docsage.ingest.pipeline import IngestOptions, ProgressFn, embed_missing, ingest_folder
-from docsage.models.chat import ChatModel, ChatModelConfig, OnToken
+from docsage.models.chat import ChatModelConfig
 from docsage.ports import CollectionInfo, Embedder, EmbedderConfig, RunStore, ServiceStores, Store
+from docsage.ports.chat import Answerer, ChatModel, OnToken
 from docsage.pricing import load_prices
 from docsage.retrieve import FusionWeights, Mode, Retriever, SearchOptions, SearchResult
 from docsage.settings import Settings

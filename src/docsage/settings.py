@@ -24,7 +24,8 @@ from docsage.agent.budget import Budget
 from docsage.errors import ConfigError
 from docsage.grounding import DEFAULT_THRESHOLD
 from docsage.ingest.pipeline import IngestOptions
-from docsage.models.chat import ChatModelConfig, JsonMode
+from docsage.models.chat import ChatModelConfig
+from docsage.ports.chat import JsonMode
 from docsage.retrieve import FusionWeights
 
 PREFIX = "DOCSAGE_"

@@ -27,7 +27,8 @@ from docsage.answer.generative import (
 from docsage.answer.prompt import ABSTAIN_TEXT
 from docsage.answer.verify import VerifiedStream
 from docsage.errors import DocsageError
-from docsage.models.chat import (
+from docsage.observe import model_call, tool_call
+from docsage.ports.chat import (
     ChatModel,
     ChatRequest,
     ChatResponse,
@@ -36,7 +37,6 @@ from docsage.models.chat import (
     Pricer,
     ToolCall,
 )
-from docsage.observe import model_call, tool_call
 from docsage.retrieve import Retriever
 from docsage.types import Answer, Timings, TraceStep, Usage
 

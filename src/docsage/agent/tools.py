@@ -22,8 +22,8 @@ from pydantic import BaseModel, Field, ValidationError, create_model
 
 from docsage.answer.prompt import Source, header
 from docsage.errors import DocsageError
-from docsage.models.chat import ToolSpec
 from docsage.ports import IndexReader
+from docsage.ports.chat import ToolSpec
 from docsage.retrieve import Retriever, SearchOptions
 from docsage.types import API_KINDS, Chunk
 

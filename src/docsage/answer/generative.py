@@ -13,7 +13,6 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from docsage.answer.extractive import (
     Calibration,
@@ -25,25 +24,11 @@ from docsage.answer.extractive import (
 from docsage.answer.prompt import ABSTAIN_TEXT, Source, pack
 from docsage.answer.verify import Verified, VerifiedStream
 from docsage.grounding import DEFAULT_THRESHOLD
-from docsage.models.chat import ChatModel, ChatRequest, ChatResponse, OnToken, Pricer
 from docsage.observe import Value, model_call
 from docsage.observe import usage as usage_attributes
+from docsage.ports.chat import ChatModel, ChatRequest, ChatResponse, OnToken, Pricer
 from docsage.retrieve import Retriever, SearchOptions, SearchResult
 from docsage.types import Answer, Citation, Hit, Timings, TraceStep, Usage
-
-
-class Answerer(Protocol):
-    """Answers one question from a collection. ``on_token`` receives the answer text as it
-    becomes final (verified), for streaming front ends."""
-
-    def ask(
-        self,
-        question: str,
-        collection: str,
-        *,
-        path_prefix: str = "",
-        on_token: OnToken | None = None,
-    ) -> Answer: ...
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

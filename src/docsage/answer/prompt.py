@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from docsage.models.chat import Message, estimate_tokens
+from docsage.models.chat import estimate_tokens
+from docsage.ports.chat import Message
 from docsage.text import blocks, split_sentences
 from docsage.types import Chunk, Hit
 

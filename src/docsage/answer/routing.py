@@ -19,9 +19,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from docsage.answer.extractive import ExtractiveAnswerer
-from docsage.answer.generative import Answerer
 from docsage.errors import TransientModelError
-from docsage.models.chat import OnToken
+from docsage.ports.chat import Answerer, OnToken
 from docsage.types import Answer, TraceStep, Usage
 
 

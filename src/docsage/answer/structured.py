@@ -23,7 +23,7 @@ from docsage.answer.generative import GenerativeAnswerer, ground, model_step, us
 from docsage.answer.prompt import pack
 from docsage.answer.verify import verify
 from docsage.errors import ModelError
-from docsage.models.chat import ChatModel, ChatRequest, ChatResponse, Message
+from docsage.ports.chat import ChatModel, ChatRequest, ChatResponse, Message
 from docsage.retrieve import SearchOptions
 from docsage.text import unfence
 from docsage.types import Answer, Hit

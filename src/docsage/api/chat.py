@@ -39,7 +39,8 @@ from docsage.api.openai_models import (
 from docsage.api.openai_params import OutputLimit, limit_text
 from docsage.api.openai_stream import DONE, AnswerFeed, event, first_piece, guarded
 from docsage.errors import ConfigError, NotFoundError, UsageError
-from docsage.models.chat import OnToken, estimate_tokens
+from docsage.models.chat import estimate_tokens
+from docsage.ports.chat import OnToken
 from docsage.service.core import Principal, Service
 from docsage.service.outcome import AskOutcome
 from docsage.types import EXTRACTIVE

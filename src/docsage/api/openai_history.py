@@ -15,7 +15,7 @@ import logging
 import re
 from collections.abc import Sequence
 
-from docsage.models.chat import ChatModel, ChatRequest, Message
+from docsage.ports.chat import ChatModel, ChatRequest, Message
 from docsage.text import TOPIC_STOPWORDS
 
 log = logging.getLogger(__name__)

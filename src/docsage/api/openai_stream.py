@@ -22,7 +22,7 @@ from typing import Any
 
 from docsage.deadline import Budget, within
 from docsage.errors import ClientClosedError, RunError, ShuttingDownError
-from docsage.models.chat import OnToken
+from docsage.ports.chat import OnToken
 from docsage.service.outcome import AskOutcome
 from docsage.service.status import status_of
 

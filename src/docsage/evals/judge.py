@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from docsage.answer.structured import complete_json
-from docsage.models.chat import ChatModel, Message
+from docsage.ports.chat import ChatModel, Message
 
 PROMPT = """Does the evidence state the claim? Answer true only if every fact in the claim \
 is stated in the evidence; paraphrase is fine, additions are not.

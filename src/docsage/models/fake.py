@@ -18,16 +18,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from docsage.errors import ModelError
-from docsage.models.chat import (
-    ChatModelConfig,
-    ChatRequest,
-    ChatResponse,
-    OnToken,
-    ToolCall,
-    estimate_messages,
-    estimate_tokens,
-)
+from docsage.models.chat import ChatModelConfig, estimate_messages, estimate_tokens
 from docsage.ports import EmbedderConfig, Vector
+from docsage.ports.chat import ChatRequest, ChatResponse, OnToken, ToolCall
 from docsage.text import index_tokens
 
 
@@ -69,7 +62,7 @@ class ScriptedChatModel:
     function of the request that returns the reply text. Token counts are the shared
     estimate, so budgets behave as with a real model. ``requests`` records every call.
 
-    >>> from docsage.models.chat import Message
+    >>> from docsage.ports.chat import Message
     >>> model = ScriptedChatModel(["Retries are on by default. [1]"])
     >>> model.complete(ChatRequest(messages=(Message(role="user", content="hi"),))).text
     'Retries are on by default. [1]'

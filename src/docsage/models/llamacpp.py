@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from docsage.errors import ConfigError, ModelError, missing_extra
-from docsage.models.chat import ChatModelConfig, ChatRequest, ChatResponse, OnToken
+from docsage.models.chat import ChatModelConfig
 from docsage.models.openai_chat import message_json, response_format
+from docsage.ports.chat import ChatRequest, ChatResponse, OnToken
 
 INSTALL = "pip install 'docsage[llamacpp]'  (or scripts/install-llamacpp.sh for a cached wheel)"
 

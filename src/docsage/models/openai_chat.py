@@ -37,19 +37,10 @@ from docsage.errors import (
     ModelError,
     TransientModelError,
 )
-from docsage.models.chat import (
-    ChatModelConfig,
-    ChatRequest,
-    ChatResponse,
-    JsonMode,
-    Message,
-    OnToken,
-    ToolCall,
-    estimate_messages,
-    estimate_tokens,
-)
+from docsage.models.chat import ChatModelConfig, estimate_messages, estimate_tokens
 from docsage.models.openai import http_client, status_error, transport_error
 from docsage.models.retry import call_with_retries
+from docsage.ports.chat import ChatRequest, ChatResponse, JsonMode, Message, OnToken, ToolCall
 
 
 def message_json(message: Message) -> dict[str, Any]:

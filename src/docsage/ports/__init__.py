@@ -2,12 +2,24 @@
 and ``models/``; each port's contract suite is in ``docsage.testing``.
 
 - index: ``IndexReader`` (search, read), ``IndexWriter`` (ingest), ``Store`` (both)
-- models: ``Embedder``, ``Reranker``
+- models: ``Embedder``, ``Reranker``; chat: ``ChatModel`` (its ``ChatRequest`` / ``ChatResponse``),
+  ``Pricer``, ``Answerer``
 - eval runs: ``RunStore``
 - service: ``KeyStore``, ``RequestLog`` / ``RequestHistory`` (``RequestStore``), ``JobStore``,
   opened together as ``ServiceStores``
 """
 
+from docsage.ports.chat import (
+    Answerer,
+    ChatModel,
+    ChatRequest,
+    ChatResponse,
+    Message,
+    OnToken,
+    Pricer,
+    ToolCall,
+    ToolSpec,
+)
 from docsage.ports.index import (
     CollectionInfo,
     FileUpdate,
@@ -34,7 +46,11 @@ from docsage.ports.service import ServiceStores
 __all__ = [
     "ALL",
     "SCOPES",
+    "Answerer",
     "ApiKey",
+    "ChatModel",
+    "ChatRequest",
+    "ChatResponse",
     "CollectionInfo",
     "Embedder",
     "EmbedderConfig",
@@ -47,6 +63,9 @@ __all__ = [
     "JobStore",
     "KeyStore",
     "KeyUsage",
+    "Message",
+    "OnToken",
+    "Pricer",
     "Record",
     "RequestHistory",
     "RequestLog",
@@ -58,6 +77,8 @@ __all__ = [
     "ServiceStores",
     "Store",
     "StoredRun",
+    "ToolCall",
+    "ToolSpec",
     "Vector",
     "check_key_spec",
 ]

@@ -11,8 +11,8 @@ from docsage import deadline
 from docsage.answer.routing import failures
 from docsage.app import Docsage, open_service_stores
 from docsage.errors import AuthError, ForbiddenError, NotFoundError
-from docsage.models.chat import OnToken
 from docsage.ports import ApiKey, CollectionInfo, Job, ServiceStores
+from docsage.ports.chat import OnToken
 from docsage.pricing import load_prices
 from docsage.service import metrics
 from docsage.service.admission import Admission

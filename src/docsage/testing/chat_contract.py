@@ -14,7 +14,7 @@ reply's text with a time to first token, and the port's attributes. Replies are 
 
 from __future__ import annotations
 
-from docsage.models.chat import ChatModel, ChatRequest, Message
+from docsage.ports.chat import ChatModel, ChatRequest, Message
 
 REQUEST = ChatRequest(messages=(Message(role="user", content="Say hello."),), max_tokens=16)
 
