@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from docsage.testing.store_contract import make_chunk
+from docsage.types import Hit
+
 
 def test_abstention_lists_each_closest_anchor_once() -> None:
     from docsage.answer.extractive import abstention_text
@@ -44,3 +47,47 @@ def test_confidence_takes_the_best_cosine_among_the_hits_an_answer_draws_on() ->
     dense, cover = confidence_features("retry failed job", hits)
     assert dense == 0.7 and cover == 1.0
     assert confidence_features("retry", []) == (0.0, 0.0)
+
+
+FAQ_SECTION = """Yes. Set max_retries on the queue; a failed job is attempted again after a
+backoff that doubles each time.
+
+```python
+queue = Queue("mail", max_retries=5)
+```
+
+After the last attempt the job goes to the dead-letter queue, where it can be inspected and
+requeued by hand."""
+
+
+def _faq_hit(text: str, heading: str) -> Hit:
+    chunk = make_chunk("c", "faq.md", text, anchor="retries", heading_path=("FAQ", heading))
+    return Hit(chunk=chunk, score=1.0)
+
+
+def test_a_section_titled_with_the_question_is_quoted_as_the_answer() -> None:
+    from docsage.answer.extractive import compose
+
+    elsewhere = _faq_hit("Backoff doubles the wait between attempts.", "Backoff")
+    hit = _faq_hit(FAQ_SECTION, "Can a failed job be retried automatically?")
+    text, citations = compose("Can a failed job be retried automatically?", [hit, elsewhere])
+    assert text.startswith("Yes. Set max_retries") and "dead-letter queue" in text
+    assert 'Queue("mail", max_retries=5)' in text, "the section's code example is kept"
+    assert [c.number for c in citations] == [1], "the section alone answers"
+
+
+def test_a_paraphrase_or_a_lookup_is_answered_from_several_passages() -> None:
+    from docsage.answer.extractive import section_answer
+
+    hit = _faq_hit(FAQ_SECTION, "Can a failed job be retried automatically?")
+    assert section_answer("What happens when my task keeps crashing?", hit) == ""
+    assert section_answer("Queue max_retries", hit) == "", "a lookup, not a question"
+
+
+def test_a_long_section_is_cut_at_a_sentence_within_the_word_budget() -> None:
+    from docsage.answer.extractive import SECTION_WORDS, section_answer
+
+    long = " ".join(f"Sentence number {i} says a little more about retries." for i in range(60))
+    hit = _faq_hit(long, "How are failed jobs retried?")
+    quoted = section_answer("How are failed jobs retried?", hit)
+    assert 0 < len(quoted.split()) <= SECTION_WORDS and quoted.endswith("retries.")

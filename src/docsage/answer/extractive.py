@@ -18,12 +18,16 @@ from importlib import resources
 
 from docsage.observe import model_call, usage
 from docsage.ports import Embedder
-from docsage.retrieve import Retriever, SearchOptions
-from docsage.text import format_citations, index_tokens, query_tokens, split_sentences
+from docsage.retrieve import Retriever, SearchOptions, question_kind, title_match
+from docsage.text import blocks, format_citations, index_tokens, query_tokens, split_sentences
 from docsage.types import API_KINDS, EXTRACTIVE, Answer, Citation, Hit, Timings
 
 MAX_EVIDENCE = 3
 MAX_SENTENCES = 2
+SECTION_WORDS = 150
+"""Words quoted from a section whose heading is the question."""
+SECTION_ALONE_WORDS = 25
+"""A quoted section shorter than this is a pointer: the next passages are quoted too."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -136,11 +140,52 @@ def _citation(number: int, hit: Hit, quote: str) -> Citation:
     )
 
 
+def section_answer(question: str, hit: Hit) -> str:
+    """The lead of ``hit``'s section, up to ``SECTION_WORDS`` words with its code examples,
+    when the section's heading asks what the question asks (an FAQ or how-to section found
+    by its title); otherwise "". Such a section is written as the answer: quoting it whole
+    reads as one, where two sentences from it and two from elsewhere read as three quotes."""
+    heading = hit.chunk.heading_path[-1] if hit.chunk.heading_path else hit.chunk.title
+    asked = frozenset(query_tokens(question))
+    if question_kind(question) != "conceptual" or title_match(asked, heading) <= 0:
+        return ""
+    kept: list[str] = []
+    words = 0
+    for block in blocks(hit.chunk.text):
+        text = block.text.strip()
+        if not block.code and words + len(text.split()) > SECTION_WORDS:
+            text = _cut(text, SECTION_WORDS - words)
+        if text:
+            kept.append(text)
+            words += len(text.split())
+        if words >= SECTION_WORDS:
+            break
+    return "\n\n".join(kept)
+
+
+def _cut(paragraph: str, budget: int) -> str:
+    """The paragraph's leading sentences that fit in ``budget`` words (at least one)."""
+    kept: list[str] = []
+    for sentence in split_sentences(paragraph):
+        if kept and len(" ".join([*kept, sentence]).split()) > budget:
+            break
+        kept.append(sentence)
+    return " ".join(kept)
+
+
 def compose(question: str, hits: list[Hit]) -> tuple[str, tuple[Citation, ...]]:
     """Answer text with ``[n]`` markers, and the citations they resolve to."""
     parts: list[str] = []
     citations: list[Citation] = []
-    for hit in _evidence(hits):
+    evidence = _evidence(hits)
+    lead = section_answer(question, evidence[0]) if evidence else ""
+    if lead:
+        parts.append(f"{lead} {format_citations([1])}")
+        citations.append(_citation(1, evidence[0], lead))
+        if len(lead.split()) >= SECTION_ALONE_WORDS:
+            return "\n\n".join(parts), tuple(citations)
+        evidence = evidence[1:]  # a pointer ("See Configuring Logging.") needs what follows
+    for hit in evidence:
         sentences = best_sentences(question, hit)
         only_code = bool(sentences) and all(_looks_like_code(u) for u in sentences)
         if not sentences or (only_code and citations):
