@@ -158,3 +158,26 @@ def test_a_write_that_cannot_succeed_is_reported_not_retried_forever(
     assert "no such table" in caplog.text
     writes.close()
     store.close()
+
+
+def test_a_limit_that_is_none_is_off_and_a_keys_none_exempts_it(tmp_path: Path) -> None:
+    settings = Settings.from_env({"DOCSAGE_RATE_LIMIT_RPM": "2"}, home=tmp_path)
+    assert Settings.from_env({}, home=tmp_path).rate_limit_rpm is None, "unlimited by default"
+    busy = KeyUsage(requests=5, oldest=0.0)
+    assert retry_after(busy, Limits.from_settings(settings), now=1.0) is not None
+    exempt = Limits.from_settings(settings, {"rpm": None})
+    assert exempt.rpm is None and retry_after(busy, exempt, now=1.0) is None
+    assert over_budget(KeyUsage(requests=10**6), KeyUsage(), exempt) is None
+
+
+def test_a_keys_exemption_is_stored_and_zero_is_refused(tmp_path: Path) -> None:
+    from docsage.store.sqlite_keys import SQLiteKeyStore
+    from test_api_support import cli
+
+    store = SQLiteKeyStore(tmp_path / "index.sqlite")
+    _, secret = store.create("bot", ["ask"], ["*"], {"rpm": None, "tpm": 50.0})
+    found = store.authenticate(secret)
+    assert found is not None and found.limits == {"rpm": None, "tpm": 50.0}
+    store.close()
+    with pytest.raises(AssertionError, match="above 0 or 'none'"):
+        cli(tmp_path, "keys", "create", "--name", "x", "--rpm", "0")

@@ -231,15 +231,27 @@ class Settings(BaseSettings):
         1024, "Answers kept per worker, keyed on question, collection and index version."
     )
     retrieval_cache_size: int = _setting(1024, "Search results kept per worker; 0 = off.")
-    rate_limit_rpm: int = _setting(
-        0, "Default requests per minute per API key (a key may override); 0 = unlimited."
+    rate_limit_rpm: int | None = _setting(
+        None, "Default requests per minute per API key (a key may override); unset = unlimited."
     )
-    rate_limit_tpm: int = _setting(0, "Default model tokens per minute per API key; 0 = off.")
-    budget_requests_day: int = _setting(0, "Default requests per UTC day per key; 0 = off.")
-    budget_tokens_day: int = _setting(0, "Default model tokens per UTC day per key; 0 = off.")
-    budget_tokens_month: int = _setting(0, "Default model tokens per UTC month per key; 0 = off.")
-    budget_usd_day: float = _setting(0.0, "Default USD per UTC day per key; 0 = off.")
-    budget_usd_month: float = _setting(0.0, "Default USD per UTC month per key; 0 = off.")
+    rate_limit_tpm: int | None = _setting(
+        None, "Default model tokens per minute per API key; unset = unlimited."
+    )
+    budget_requests_day: int | None = _setting(
+        None, "Default requests per UTC day per key; unset = no budget."
+    )
+    budget_tokens_day: int | None = _setting(
+        None, "Default model tokens per UTC day per key; unset = no budget."
+    )
+    budget_tokens_month: int | None = _setting(
+        None, "Default model tokens per UTC month per key; unset = no budget."
+    )
+    budget_usd_day: float | None = _setting(
+        None, "Default USD per UTC day per key; unset = no budget."
+    )
+    budget_usd_month: float | None = _setting(
+        None, "Default USD per UTC month per key; unset = no budget."
+    )
     over_budget: Literal["search-only", "extractive", "reject"] = _setting(
         "search-only",
         "What a key over budget gets: 'search-only' (hits, no answer), 'extractive' "

@@ -10,6 +10,7 @@ import typer
 
 from docsage.app import open_service_stores
 from docsage.cli import render
+from docsage.errors import UsageError
 from docsage.ports import ServiceStores
 from docsage.service.keys import parse_list
 from docsage.service.limits import check_overrides
@@ -17,7 +18,24 @@ from docsage.settings import Settings
 
 keys_app = typer.Typer(help="API keys for docsage serve (stored as SHA-256 hashes).")
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="Index folder.")]
-Limit = Annotated[float | None, typer.Option(min=0, help="Override the default (0 = off).")]
+Limit = Annotated[
+    str | None,
+    typer.Option(help="Override the default: a number above 0, or 'none' to exempt this key."),
+]
+
+
+def _limit(name: str, given: str) -> float | None:
+    if given.strip().lower() == "none":
+        return None
+    try:
+        value = float(given)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise UsageError(
+            f"--{name.replace('_', '-')} must be a number above 0 or 'none', not {given!r}"
+        )
+    return value
 
 
 def _stores(home: Path | None) -> ServiceStores:
@@ -50,7 +68,7 @@ def create(
         "usd_day": usd_day,
         "usd_month": usd_month,
     }
-    limits = check_overrides({k: v for k, v in given.items() if v is not None})
+    limits = check_overrides({k: _limit(k, v) for k, v in given.items() if v is not None})
     with _stores(home) as stores:
         key, secret = stores.keys.create(name, parse_list(scopes), parse_list(collections), limits)
     render.console.print(f"Created {key.id} ({key.name}). Its secret, shown only now:")

@@ -26,7 +26,8 @@ class ApiKey:
     """The start of the secret, enough to tell keys apart in a list."""
     scopes: tuple[str, ...]
     collections: tuple[str, ...]
-    limits: dict[str, float] = field(default_factory=dict)
+    limits: dict[str, float | None] = field(default_factory=dict)
+    """Overrides of the default limits by name (``rpm``...); None exempts the key."""
     created_at: float = 0.0
     revoked_at: float | None = None
 
@@ -53,7 +54,7 @@ class KeyStore(Protocol):
         name: str,
         scopes: Sequence[str],
         collections: Sequence[str],
-        limits: dict[str, float] | None = None,
+        limits: dict[str, float | None] | None = None,
     ) -> tuple[ApiKey, str]:
         """The new key and its secret; the secret is not stored and cannot be shown again.
         UsageError for a key ``check_key_spec`` refuses."""

@@ -1,7 +1,8 @@
 """Per-key rate limits and budgets: pure decisions over usage totals.
 
 Rate limits use a sliding 60-second window; budgets count the current UTC day and month. A
-limit of 0 is off. A key's own limits (``ApiKey.limits``) override the settings' defaults.
+limit of None is off. A key's own limits (``ApiKey.limits``) override the settings' defaults;
+a key's None exempts it from a default.
 """
 
 from __future__ import annotations
@@ -16,20 +17,21 @@ from docsage.ports import KeyUsage
 from docsage.settings import Settings
 
 WINDOW_S = 60.0
+Overrides = dict[str, float | None]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Limits:
-    rpm: float = 0
-    tpm: float = 0
-    requests_day: float = 0
-    tokens_day: float = 0
-    tokens_month: float = 0
-    usd_day: float = 0
-    usd_month: float = 0
+    rpm: float | None = None
+    tpm: float | None = None
+    requests_day: float | None = None
+    tokens_day: float | None = None
+    tokens_month: float | None = None
+    usd_day: float | None = None
+    usd_month: float | None = None
 
     @classmethod
-    def from_settings(cls, s: Settings, overrides: dict[str, float] | None = None) -> Limits:
+    def from_settings(cls, s: Settings, overrides: Overrides | None = None) -> Limits:
         base = cls(
             rpm=s.rate_limit_rpm,
             tpm=s.rate_limit_tpm,
@@ -42,7 +44,7 @@ class Limits:
         return replace(base, **check_overrides(overrides or {}))
 
 
-def check_overrides(overrides: dict[str, float]) -> dict[str, float]:
+def check_overrides(overrides: Overrides) -> Overrides:
     names = {f.name for f in fields(Limits)}
     unknown = sorted(set(overrides) - names)
     if unknown:
@@ -52,9 +54,7 @@ def check_overrides(overrides: dict[str, float]) -> dict[str, float]:
 
 def retry_after(minute: KeyUsage, limits: Limits, now: float) -> int | None:
     """Seconds until the window has room again, or None when under both rate limits."""
-    over = (limits.rpm and minute.requests >= limits.rpm) or (
-        limits.tpm and minute.tokens >= limits.tpm
-    )
+    over = _reached(limits.rpm, minute.requests) or _reached(limits.tpm, minute.tokens)
     if not over:
         return None
     oldest = minute.oldest if minute.oldest is not None else now
@@ -71,9 +71,13 @@ def over_budget(day: KeyUsage, month: KeyUsage, limits: Limits) -> str | None:
         (limits.usd_month, month.cost_usd, "USD per month"),
     )
     for limit, used, what in checks:
-        if limit and used >= limit:
+        if _reached(limit, used):
             return f"budget of {limit:g} {what} reached ({used:g} used)"
     return None
+
+
+def _reached(limit: float | None, used: float) -> bool:
+    return limit is not None and used >= limit
 
 
 def day_start(now: float) -> float:

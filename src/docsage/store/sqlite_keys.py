@@ -29,7 +29,7 @@ def _row_to_key(row: Sequence[Any]) -> ApiKey:
         prefix=str(row[2]),
         scopes=tuple(json.loads(row[3])),
         collections=tuple(json.loads(row[4])),
-        limits={str(k): float(v) for k, v in json.loads(row[5]).items()},
+        limits={str(k): _limit(v) for k, v in json.loads(row[5]).items()},
         created_at=float(row[6]),
         revoked_at=None if row[7] is None else float(row[7]),
     )
@@ -43,7 +43,7 @@ class SQLiteKeyStore(SQLiteDatabase):
         name: str,
         scopes: Sequence[str],
         collections: Sequence[str],
-        limits: dict[str, float] | None = None,
+        limits: dict[str, float | None] | None = None,
     ) -> tuple[ApiKey, str]:
         check_key_spec(scopes, collections)
         secret = SECRET_PREFIX + secrets.token_urlsafe(32)
@@ -95,3 +95,9 @@ class SQLiteKeyStore(SQLiteDatabase):
             (hash_secret(secret),),
         )
         return _row_to_key(rows[0]) if rows else None
+
+
+def _limit(stored: object) -> float | None:
+    """A stored override: null is "exempt"; keys made before limits took None stored 0 for
+    that, so 0 reads as exempt too (a limit of 0 requests would only lock the key out)."""
+    return None if stored is None or stored == 0 else float(stored)  # type: ignore[arg-type]
