@@ -1,15 +1,15 @@
-"""The golden eval set (tests/data/golden: the docs of a made-up job queue, tidepool, and 113
+"""The golden eval set (tests/data/golden: the docs of a made-up job queue, tidepool, and 159
 questions about them) and the gate docsage's own CI applies to it, shared by
 test_eval_harness.py and test_golden_sabotage.py. The fixtures are registered in conftest.
 
 The gate is set from what the default configuration measures (real ONNX embedder, real
 SQLite), the same numbers ``docsage ingest tests/data/golden/docs -c golden`` then
-``docsage eval tests/data/golden/questions.jsonl -c golden`` prints, on 113 cases (99
-answerable, 14 unanswerable; one answerable case moves a rate by 0.010):
+``docsage eval tests/data/golden/questions.jsonl -c golden`` prints, on 159 cases (99
+answerable, 60 unanswerable; one case moves a rate by at most 0.017):
 
     page.recall@10 1.000   anchor.hit@10 0.990   anchor.mrr@10 0.865   anchor.ndcg@10 0.882
     citation.recall 0.833  citation.resolved 1.000  groundedness.lexical 1.000
-    abstention.recall 0.571 (8 of 14)  abstention.false_rate 0.081 (8 of 99)  errors 0
+    abstention.recall 0.467 (28 of 60)  abstention.false_rate 0.081 (8 of 99)  errors 0
 
 Each threshold sits one or two cases below that, so a harmless reordering of one hit passes
 (losing one case outright, as test_eval_harness's failing case does, passes every score) and
@@ -37,7 +37,7 @@ from docsage.settings import Settings
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 QUESTIONS = GOLDEN / "questions.jsonl"
-N_FILES, N_CASES, N_ANSWERABLE = 16, 113, 99
+N_FILES, N_CASES, N_ANSWERABLE = 16, 159, 99
 
 GOLDEN_GATE = (
     "page.recall@10=0.98",
@@ -47,7 +47,7 @@ GOLDEN_GATE = (
     "citation.recall=0.81",
     "citation.resolved=1.0",
     "groundedness.lexical=0.95",
-    "abstention.recall=0.5",
+    "abstention.recall=0.43",
     "abstention.false_rate=0.1",
     "errors.rate=0",
 )

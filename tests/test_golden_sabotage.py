@@ -3,7 +3,8 @@ purpose, through public arguments only, and the same gate function the CI applie
 (``golden_support.gate_failures``, the ``--fail-under`` checks) must fail the run on the
 metric that component is responsible for.
 
-Measured on the 113-case golden set (99 answerable), default and each sabotage:
+Measured on the 113-case golden set (99 answerable; the 46 unanswerable controls added since
+change none of these columns), default and each sabotage:
 
     run                      hit@10  mrr@10  ndcg@10  cit.recall  grounded  abst.false_rate
     default                  0.990   0.865   0.882    0.833       1.000     0.081
