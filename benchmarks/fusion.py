@@ -171,7 +171,8 @@ def main() -> None:
     header = (
         f"Machine: {machine()}. Command: `python benchmarks/fusion.py` "
         f"({time.perf_counter() - started:.0f} s). Date: {time.strftime('%Y-%m-%d')}. "
-        "conala = conala-dev on the Python 3.11 docs; golden = tests/data/golden (14 answerable)."
+        "conala = conala-dev on the Python 3.11 docs; "
+        f"golden = tests/data/golden ({len(golden())} answerable)."
     )
     write_section(REPO_BENCH, "fusion", header + "\n\n" + text)
 
