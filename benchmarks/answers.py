@@ -19,8 +19,6 @@ unanswerable controls (want >= 0.80).
 from __future__ import annotations
 
 import argparse
-import json
-import re
 import sqlite3
 import statistics
 import sys
@@ -32,19 +30,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_data import Case
-from corpora import CORPORA, HOME, Corpus, _bm25
+from corpora import CORPORA, HOME, Corpus, _bm25, searchable_text
 from report import Table, write_section
 
 from docsage.app import Docsage
 from docsage.evals.metrics import token_f1
 from docsage.evals.stats import bootstrap_ci, paired_bootstrap_diff
 from docsage.settings import Settings
-from docsage.text import query_tokens, split_sentences
+from docsage.text import query_tokens, split_sentences, strip_citations
 
 FAQ_SETS = ("sqlalchemy-faq", "git-faq")
 # What "FAQ pages left out" leaves out of each corpus (gitignore patterns for ingest).
 FAQ_PAGES = {"sqlalchemy-faq": ("faq/",), "git-faq": ("gitfaq.*",)}
-MARKER = re.compile(r"\s*\[\d+(?:,\s*\d+)*\]")
 
 
 @dataclass(frozen=True)
@@ -57,17 +54,16 @@ class Scored:
 
 def answer_text(text: str) -> str:
     """The answer as a reader takes it: without citation markers or the list of sources."""
-    body = text.split("\nSources:", 1)[0]
-    return MARKER.sub("", body).strip()
+    return strip_citations(text.split("\nSources:", 1)[0]).strip()
 
 
-def chunk_texts(ds: Docsage, collection: str) -> list[str]:
+def chunk_texts(collection: str) -> list[str]:
     with sqlite3.connect(HOME / "index.sqlite") as conn:
         rows = conn.execute(
             "SELECT heading_path, text FROM chunks WHERE collection = ? ORDER BY rowid",
             (collection,),
         ).fetchall()
-    return [" ".join(json.loads(r[0])) + "\n" + r[1] for r in rows]
+    return [searchable_text(r[0], r[1]) for r in rows]
 
 
 def naive_answers(texts: list[str], cases: Sequence[Case]) -> list[str]:
@@ -95,7 +91,7 @@ def run_variant(ds: Docsage, corpus: Corpus, collection: str, ignore: tuple[str,
         0.0 if answers[c.id].abstained else token_f1(answer_text(answers[c.id].text), c.reference)
         for c in answerable
     ]
-    naive = naive_answers(chunk_texts(ds, collection), answerable)
+    naive = naive_answers(chunk_texts(collection), answerable)
     theirs = [token_f1(text, c.reference) for text, c in zip(naive, answerable, strict=True)]
     return Scored(
         docsage=ours,

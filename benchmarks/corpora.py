@@ -152,6 +152,11 @@ def bm25_pages(corpus: Corpus, root: Path, cases: Sequence[Case]) -> Runs:
     return {c.id: [names[i] for i in row] for c, row in zip(cases, ids, strict=True)}
 
 
+def searchable_text(heading_path: str, text: str) -> str:
+    """A stored chunk as the baselines index it: its headings (a JSON list), then its text."""
+    return " ".join(json.loads(heading_path)) + "\n" + text
+
+
 def naive_rrf(ds: Docsage, collection: str, cases: Sequence[Case]) -> Runs:
     """bm25s over chunks + exact cosine over the stored vectors, RRF(k=60), weights 1:1."""
     assert ds.embedder is not None
@@ -163,7 +168,7 @@ def naive_rrf(ds: Docsage, collection: str, cases: Sequence[Case]) -> Runs:
             (ds.embedder.name, collection),
         ).fetchall()
     refs = [f"{r[0]}#{r[1]}" if r[1] else r[0] for r in rows]
-    texts = [" ".join(json.loads(r[2])) + "\n" + r[3] for r in rows]
+    texts = [searchable_text(r[2], r[3]) for r in rows]
     matrix = np.frombuffer(b"".join(r[4] for r in rows), dtype=np.float32).reshape(len(rows), -1)
     questions = [c.question for c in cases]
     lexical = _bm25(texts, questions, 100)

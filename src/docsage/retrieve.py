@@ -251,7 +251,7 @@ class Retriever:
         history = 1.0 if asks_about_change(query) else weights.history_prior
 
         def prior(hit: Hit) -> float:
-            heading = hit.chunk.heading_path[-1] if hit.chunk.heading_path else hit.chunk.title
+            heading = hit.chunk.heading
             by_title = title_prior(title_match(question, heading), title_weight, link_weight)
             return (
                 link_prior(counts.get(hit.chunk.ref, 0), top, link_weight)

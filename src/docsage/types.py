@@ -84,6 +84,11 @@ class Chunk:
         return f"{self.source}#{self.anchor}" if self.anchor else self.source
 
     @property
+    def heading(self) -> str:
+        """The chunk's own section heading (the page title for a page's lead)."""
+        return self.heading_path[-1] if self.heading_path else self.title
+
+    @property
     def lines(self) -> tuple[int, int] | None:
         if self.line_start is None or self.line_end is None:
             return None

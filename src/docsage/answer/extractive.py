@@ -145,7 +145,7 @@ def section_answer(question: str, hit: Hit) -> str:
     when the section's heading asks what the question asks (an FAQ or how-to section found
     by its title); otherwise "". Such a section is written as the answer: quoting it whole
     reads as one, where two sentences from it and two from elsewhere read as three quotes."""
-    heading = hit.chunk.heading_path[-1] if hit.chunk.heading_path else hit.chunk.title
+    heading = hit.chunk.heading
     asked = frozenset(query_tokens(question))
     if question_kind(question) != "conceptual" or title_match(asked, heading) <= 0:
         return ""

@@ -15,6 +15,8 @@ from typing import Protocol
 from docsage.errors import UsageError
 
 SCOPES = ("ask", "ingest", "admin")
+LimitOverrides = dict[str, float | None]
+"""A key's own limits by name (``rpm``...); None exempts the key from the default."""
 ALL = "*"
 
 
@@ -26,8 +28,7 @@ class ApiKey:
     """The start of the secret, enough to tell keys apart in a list."""
     scopes: tuple[str, ...]
     collections: tuple[str, ...]
-    limits: dict[str, float | None] = field(default_factory=dict)
-    """Overrides of the default limits by name (``rpm``...); None exempts the key."""
+    limits: LimitOverrides = field(default_factory=dict)
     created_at: float = 0.0
     revoked_at: float | None = None
 
@@ -54,7 +55,7 @@ class KeyStore(Protocol):
         name: str,
         scopes: Sequence[str],
         collections: Sequence[str],
-        limits: dict[str, float | None] | None = None,
+        limits: LimitOverrides | None = None,
     ) -> tuple[ApiKey, str]:
         """The new key and its secret; the secret is not stored and cannot be shown again.
         UsageError for a key ``check_key_spec`` refuses."""

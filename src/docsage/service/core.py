@@ -18,12 +18,12 @@ from docsage.service import metrics
 from docsage.service.admission import Admission
 from docsage.service.cache import CachedRetriever, LRUCache, cached_docsage, normalise
 from docsage.service.jobs import JobRunner, collection_folder
-from docsage.service.outcome import EXTRACTIVE, AskOutcome, Usage, usage_of
+from docsage.service.outcome import AskOutcome, Usage, usage_of
 from docsage.service.recording import Recorder
 from docsage.service.tracing import SpanExporter, make_tracer
 from docsage.settings import Settings
 from docsage.store.sqlite_claims import Claim
-from docsage.types import Answer, Timings
+from docsage.types import EXTRACTIVE, Answer, Timings
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -13,11 +13,11 @@ import time
 from dataclasses import dataclass, fields, replace
 
 from docsage.errors import UsageError
-from docsage.ports import KeyUsage
+from docsage.ports.keys import LimitOverrides
+from docsage.ports.requests import KeyUsage
 from docsage.settings import Settings
 
 WINDOW_S = 60.0
-Overrides = dict[str, float | None]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -31,7 +31,7 @@ class Limits:
     usd_month: float | None = None
 
     @classmethod
-    def from_settings(cls, s: Settings, overrides: Overrides | None = None) -> Limits:
+    def from_settings(cls, s: Settings, overrides: LimitOverrides | None = None) -> Limits:
         base = cls(
             rpm=s.rate_limit_rpm,
             tpm=s.rate_limit_tpm,
@@ -44,7 +44,7 @@ class Limits:
         return replace(base, **check_overrides(overrides or {}))
 
 
-def check_overrides(overrides: Overrides) -> Overrides:
+def check_overrides(overrides: LimitOverrides) -> LimitOverrides:
     names = {f.name for f in fields(Limits)}
     unknown = sorted(set(overrides) - names)
     if unknown:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from docsage.retrieve import SearchResult
-from docsage.types import EXTRACTIVE, Answer
-
-__all__ = ["EXTRACTIVE", "AskOutcome", "Usage"]
+from docsage.types import Answer
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from docsage.errors import NotFoundError, UsageError
-from docsage.ports.keys import ApiKey, check_key_spec
+from docsage.ports.keys import ApiKey, LimitOverrides, check_key_spec
 from docsage.store.sqlite_db import SQLiteDatabase
 
 SECRET_PREFIX = "dsk_"
@@ -43,7 +43,7 @@ class SQLiteKeyStore(SQLiteDatabase):
         name: str,
         scopes: Sequence[str],
         collections: Sequence[str],
-        limits: dict[str, float | None] | None = None,
+        limits: LimitOverrides | None = None,
     ) -> tuple[ApiKey, str]:
         check_key_spec(scopes, collections)
         secret = SECRET_PREFIX + secrets.token_urlsafe(32)
@@ -97,7 +97,7 @@ class SQLiteKeyStore(SQLiteDatabase):
         return _row_to_key(rows[0]) if rows else None
 
 
-def _limit(stored: object) -> float | None:
+def _limit(stored: float | None) -> float | None:
     """A stored override: null is "exempt"; keys made before limits took None stored 0 for
     that, so 0 reads as exempt too (a limit of 0 requests would only lock the key out)."""
-    return None if stored is None or stored == 0 else float(stored)  # type: ignore[arg-type]
+    return None if stored is None or stored == 0 else float(stored)
