@@ -8,8 +8,11 @@ SQLite), the same numbers ``docsage ingest tests/data/golden/docs -c golden`` th
 answerable, 60 unanswerable; one case moves a rate by at most 0.017):
 
     page.recall@10 1.000   anchor.hit@10 0.990   anchor.mrr@10 0.865   anchor.ndcg@10 0.882
-    citation.recall 0.833  citation.resolved 1.000  groundedness.lexical 1.000
-    abstention.recall 0.467 (28 of 60)  abstention.false_rate 0.081 (8 of 99)  errors 0
+    citation.recall 0.823  citation.resolved 1.000  groundedness.lexical 1.000
+    abstention.recall 0.800 (48 of 60)  abstention.false_rate 0.081 (8 of 99)  errors 0
+
+(abstention.recall was 0.467 before the confidence model counted uncommon words the docs
+never use; benchmarks/calibrate.py fits it on other corpora and never on this set.)
 
 Each threshold sits one or two cases below that, so a harmless reordering of one hit passes
 (losing one case outright, as test_eval_harness's failing case does, passes every score) and
@@ -47,7 +50,7 @@ GOLDEN_GATE = (
     "citation.recall=0.81",
     "citation.resolved=1.0",
     "groundedness.lexical=0.95",
-    "abstention.recall=0.43",
+    "abstention.recall=0.76",
     "abstention.false_rate=0.1",
     "errors.rate=0",
 )

@@ -32,7 +32,7 @@ def test_abstention_lists_each_closest_anchor_once() -> None:
 
 
 def test_confidence_takes_the_best_cosine_among_the_hits_an_answer_draws_on() -> None:
-    from docsage.answer.extractive import CONFIDENCE_DEPTH, confidence_features
+    from docsage.answer.confidence import CONFIDENCE_DEPTH, confidence_features
     from docsage.testing.store_contract import make_chunk
     from docsage.types import Hit
 
@@ -44,9 +44,37 @@ def test_confidence_takes_the_best_cosine_among_the_hits_an_answer_draws_on() ->
     hits[CONFIDENCE_DEPTH - 1] = hit(CONFIDENCE_DEPTH - 1, 0.7)  # last one that counts
     hits[CONFIDENCE_DEPTH] = hit(CONFIDENCE_DEPTH, 0.9)  # one past the depth: ignored
     hits[0] = hit(0, None)  # a lexical hit without a vector counts as 0
-    dense, cover = confidence_features("retry failed job", hits)
-    assert dense == 0.7 and cover == 1.0
-    assert confidence_features("retry", []) == (0.0, 0.0)
+    dense, cover, unknown = confidence_features("retry failed job", hits, 2)
+    assert dense == 0.7 and cover == 1.0 and unknown == 2.0
+    assert confidence_features("retry", [], 0) == (0.0, 0.0, 0.0)
+
+
+def test_unknown_terms_counts_words_no_chunk_of_the_collection_uses() -> None:
+    from docsage.answer.confidence import unknown_terms, vocabulary_terms
+    from docsage.store.sqlite import SQLiteStore
+    from docsage.testing.store_fixtures import make_update
+
+    store = SQLiteStore(":memory:")
+    store.apply("c", [make_update("c", "q.md", "Retry a failed job from the queue.")], [])
+    store.apply("other", [make_update("other", "z.md", "Cassandra clusters")], [])
+    # "cassandra" is in another tenant's docs, not in this collection's: it counts.
+    assert unknown_terms(store, "c", "How do I retry a failed job on Cassandra?") == 1
+    assert unknown_terms(store, "c", "How do I retry failed jobs?") == 0
+    # The asker's data is not vocabulary: numbers, versions, quoted and backticked values.
+    assert vocabulary_terms("retry job 254 times on 1.4 with 'mydata' and `xyzzy`") == [
+        "job",
+        "retry",
+        "times",
+    ]
+
+
+def test_a_question_naming_what_the_docs_never_mention_is_less_confident() -> None:
+    from docsage.answer.confidence import confidence, load_calibration
+
+    calibration = load_calibration()
+    assert calibration.w_unknown < 0
+    covered = confidence((0.6, 0.5, 0.0), calibration)
+    assert covered > calibration.threshold > confidence((0.6, 0.5, 1.0), calibration)
 
 
 FAQ_SECTION = """Yes. Set max_retries on the queue; a failed job is attempted again after a

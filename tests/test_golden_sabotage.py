@@ -3,18 +3,17 @@ purpose, through public arguments only, and the same gate function the CI applie
 (``golden_support.gate_failures``, the ``--fail-under`` checks) must fail the run on the
 metric that component is responsible for.
 
-Measured on the 113-case golden set (99 answerable; the 46 unanswerable controls added since
-change none of these columns), default and each sabotage:
+Measured on the 159-case golden set (99 answerable, 60 controls), default and each sabotage:
 
-    run                      hit@10  mrr@10  ndcg@10  cit.recall  grounded  abst.false_rate
-    default                  0.990   0.865   0.882    0.833       1.000     0.081
-    dense list gone          0.939   0.786   0.808    0.000       -         1.000 (all abstain)
-    dense weight 0           0.939   0.768   0.796    0.692       1.000     0.141
-    lexical/dense flipped    0.970   0.829   0.851    0.763       1.000     0.101
-    reranker off             0.990   0.826   0.853    0.823       1.000     0.081
-    link and title priors 0  0.990   0.842   0.865    0.838       1.000     0.081
-    citations dropped        0.990   0.865   0.882    0.000       0.000     0.081
-    gate                     0.97    0.852   0.87     0.81        0.95      0.1
+    run                      hit@10  mrr@10  ndcg@10  cit.recall  grounded  false_rate  abst.recall
+    default                  0.990   0.865   0.882    0.823       1.000     0.081       0.800
+    dense list gone          0.939   0.786   0.808    0.197       1.000     0.798       1.000
+    dense weight 0           0.939   0.768   0.796    0.692       0.994     0.081       0.800
+    lexical/dense flipped    0.970   0.829   0.851    0.753       0.994     0.081       0.800
+    reranker off             0.990   0.826   0.853    0.813       1.000     0.081       0.800
+    link and title priors 0  0.990   0.842   0.865    0.818       1.000     0.081       0.800
+    citations dropped        0.990   0.865   0.882    0.000       0.000     0.081       0.800
+    gate                     0.97    0.852   0.87     0.81        0.95      0.1         0.76
 
 The priors trip the gate by the thinnest margin (anchor.mrr@10 0.010 under it, one case):
 they matter for the short imperative lookups ("cancel a job") whose entry the docs link to,
@@ -65,9 +64,10 @@ def test_dense_path_gone_trips_retrieval_and_abstention(golden_home: Path) -> No
     summary = summarize(run_golden(golden_home, wrap=without_dense_list))
     failures = tripped(gate_failures(summary))
     # Paraphrased questions lose their section; and with no cosine to go on, the calibrated
-    # confidence falls under the threshold for every question.
+    # confidence falls under the threshold for all but the questions whose every word the
+    # top passage contains.
     assert {"anchor.hit@10", "anchor.mrr@10", "abstention.false_rate"} <= failures, failures
-    assert summary["metrics"]["abstention.false_rate"]["value"] == 1.0
+    assert summary["metrics"]["abstention.false_rate"]["value"] > 0.5
 
 
 def test_dense_weight_zero_trips_retrieval(golden_home: Path) -> None:

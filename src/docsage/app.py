@@ -15,7 +15,8 @@ from pydantic import BaseModel
 
 from docsage.adapters import make_chat_model, make_embedder, make_reranker, make_store
 from docsage.agent.loop import AgentAnswerer, Budget
-from docsage.answer.extractive import ExtractiveAnswerer, load_calibration
+from docsage.answer.confidence import load_calibration
+from docsage.answer.extractive import ExtractiveAnswerer
 from docsage.answer.generative import GenerationOptions, GenerativeAnswerer
 from docsage.answer.routing import ExtractiveRoute, RoutedAnswerer
 from docsage.answer.structured import ask_structured

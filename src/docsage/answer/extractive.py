@@ -1,21 +1,19 @@
 """The default answerer: no LLM. It quotes the sentences of the best passages that answer the
 question, each with a numbered citation, and abstains when the evidence is weak.
 
-Confidence is a logistic function of two retrieval signals (the best dense cosine among the
-top hits and the share of the question's terms the best passage contains) whose weights and
-abstention threshold are fitted on data by ``benchmarks/calibrate.py`` and shipped in
-``calibration.json``; nothing here is a hand-picked cut-off.
+Confidence (``answer/confidence.py``) is fitted on data; nothing here is a hand-picked cut-off.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import time
-from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
+from docsage.answer.confidence import (
+    CONFIDENCE_DEPTH,
+    Calibration,
+    load_calibration,
+    question_confidence,
+)
 from docsage.observe import model_call, usage
 from docsage.ports import Embedder
 from docsage.retrieve import Retriever, SearchOptions, question_kind, title_match
@@ -28,50 +26,6 @@ SECTION_WORDS = 150
 """Words quoted from a section whose heading is the question."""
 SECTION_ALONE_WORDS = 25
 """A quoted section shorter than this is a pointer: the next passages are quoted too."""
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Calibration:
-    """confidence = sigmoid(w_dense * dense + w_coverage * coverage + bias)."""
-
-    w_dense: float
-    w_coverage: float
-    bias: float
-    threshold: float
-
-
-@lru_cache(maxsize=1)
-def load_calibration() -> Calibration:
-    raw = json.loads(resources.files("docsage.answer").joinpath("calibration.json").read_text())
-    return Calibration(**{k: float(raw[k]) for k in ("w_dense", "w_coverage", "bias", "threshold")})
-
-
-def coverage(question: str, hit: Hit) -> float:
-    """Share of the question's content tokens that occur in the hit's title or text."""
-    wanted = set(query_tokens(question))
-    if not wanted:
-        return 0.0
-    have = set(index_tokens(f"{hit.chunk.title} {hit.chunk.anchor} {hit.chunk.text}"))
-    return len(wanted & have) / len(wanted)
-
-
-CONFIDENCE_DEPTH = 8  # the hits an answer draws on; calibration.json is fitted at this depth
-
-
-def confidence_features(question: str, hits: list[Hit]) -> tuple[float, float]:
-    """(best dense cosine among the first ``CONFIDENCE_DEPTH`` hits, coverage of the top hit).
-
-    The cosine is taken over all the hits an answer may quote, not only the first few, so
-    the feature does not move when fusion reorders them."""
-    if not hits:
-        return (0.0, 0.0)
-    dense = max((h.dense_score or 0.0) for h in hits[:CONFIDENCE_DEPTH])
-    return (dense, coverage(question, hits[0]))
-
-
-def confidence(features: tuple[float, float], calibration: Calibration) -> float:
-    z = calibration.w_dense * features[0] + calibration.w_coverage * features[1]
-    return 1.0 / (1.0 + math.exp(-(z + calibration.bias)))
 
 
 def _stem(token: str) -> str:
@@ -231,7 +185,9 @@ class ExtractiveAnswerer:
             question, collection, SearchOptions(k=CONFIDENCE_DEPTH, path_prefix=path_prefix)
         )
         hits = result.hits
-        conf = confidence(confidence_features(question, hits), self.calibration)
+        conf = question_confidence(
+            self.retriever.store, collection, question, hits, self.calibration
+        )
         generate_start = time.perf_counter()
         abstained = not hits or conf < self.abstain_below
         citations: tuple[Citation, ...] = ()

@@ -14,13 +14,8 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from docsage.answer.extractive import (
-    Calibration,
-    abstention_text,
-    confidence,
-    confidence_features,
-    load_calibration,
-)
+from docsage.answer.confidence import Calibration, load_calibration, question_confidence
+from docsage.answer.extractive import abstention_text
 from docsage.answer.prompt import ABSTAIN_TEXT, Source, pack
 from docsage.answer.verify import Verified, VerifiedStream
 from docsage.grounding import DEFAULT_THRESHOLD
@@ -158,7 +153,8 @@ class GenerativeAnswerer:
         started = time.perf_counter()
         options = SearchOptions(k=self.options.k, path_prefix=path_prefix)
         result = self.retriever.search(question, collection, options)
-        conf = confidence(confidence_features(question, result.hits), self.calibration)
+        store = self.retriever.store
+        conf = question_confidence(store, collection, question, result.hits, self.calibration)
         version = self.retriever.store.index_version(collection)
         if not result.hits or conf < self.abstain_below:
             text = abstention_text(conf, self.abstain_below, result.hits)

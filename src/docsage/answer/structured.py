@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
-from docsage.answer.extractive import abstention_text, confidence, confidence_features
+from docsage.answer.confidence import question_confidence
+from docsage.answer.extractive import abstention_text
 from docsage.answer.generative import GenerativeAnswerer, ground, model_step, usage_of
 from docsage.answer.prompt import pack
 from docsage.answer.verify import verify
@@ -98,7 +99,8 @@ def ask_structured(
     verified text) and the full ``Answer`` with usage and verification."""
     options = SearchOptions(k=answerer.options.k, path_prefix=path_prefix)
     hits = answerer.retriever.search(question, collection, options).hits
-    conf = confidence(confidence_features(question, hits), answerer.calibration)
+    store = answerer.retriever.store
+    conf = question_confidence(store, collection, question, hits, answerer.calibration)
     if not hits or conf < answerer.abstain_below:  # the same gate as the prose answer
         return _abstained(question, hits, conf, answerer, output)
     prompt = pack(

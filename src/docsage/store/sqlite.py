@@ -197,6 +197,22 @@ class SQLiteStore(SQLiteDatabase):
         self._links[collection] = (version, counts)
         return counts
 
+    def term_counts(self, collection: str, terms: Sequence[str]) -> dict[str, int]:
+        table = fts_table(collection)
+        if not self._read("SELECT 1 FROM sqlite_master WHERE name = ?", (table,)):
+            return dict.fromkeys(terms, 0)
+        # One count per term: FTS5 counts a term's doclist without scoring it.
+        return {
+            term: int(
+                self._read(
+                    f"SELECT count(*) FROM {table} WHERE {table} MATCH ?", (_fts_query(term),)
+                )[0][0]
+            )
+            if _fts_query(term)
+            else 0
+            for term in terms
+        }
+
     def collections(self) -> list[CollectionInfo]:
         rows = self._read(
             "SELECT name, index_version,"

@@ -334,6 +334,23 @@ class StoreContract(SearchContract):
         assert hit.chunk == chunks[0]
         assert store.lexical_search("c", "pkg.mod.f", 5)[0].chunk == chunks[1]
 
+    def test_term_counts_are_per_collection_document_frequencies(self, store: Store) -> None:
+        assert store.term_counts("c", ["join"]) == {"join": 0}  # no collection yet
+        store.apply(
+            "c",
+            [
+                make_update("c", "a.md", "join two paths", "split a path"),
+                make_update("c", "b.md", "join strings"),
+            ],
+            [],
+        )
+        store.apply("other", [make_update("other", "z.md", "cassandra join")], [])
+        counts = store.term_counts("c", ["join", "path", "cassandra"])
+        assert counts == {"join": 2, "path": 2, "cassandra": 0}
+        assert store.term_counts("other", ["cassandra", "split"]) == {"cassandra": 1, "split": 0}
+        store.apply("c", [], ["b.md"])
+        assert store.term_counts("c", ["join"]) == {"join": 1}
+
     # -- links ---------------------------------------------------------------------------
 
     def test_link_counts_count_linking_sources(self, store: Store) -> None:
