@@ -355,3 +355,45 @@ def test_html_asciidoc_labelled_list_takes_the_id_of_its_wrapper() -> None:
     assert second.anchor == "_configuration" and "latest changes" in second.text
     configuration = next(s for s in parsed if s.title == "Configuration")
     assert "Plain term" in configuration.text
+
+
+def test_rst_roles_read_as_the_built_docs_show_them() -> None:
+    # SQLAlchemy's sources: a leading dot, a private module alias, ~ for the last component,
+    # and :ref: to a label, shown by Sphinx as the labelled section's title.
+    src = (
+        ".. _dbengine_logging:\n\nConfiguring Logging\n===================\n\n"
+        "Call :meth:`.Session.commit` on :class:`_engine.Engine`; see"
+        " :func:`~sqlalchemy.orm.relationship`, :ref:`dbengine_logging`,"
+        " :ref:`the pool <pooling_toplevel>` and :ref:`pooling_toplevel`.\n"
+    )
+    [section] = rst.parse(src)
+    assert section.blocks[0].text == (
+        "Call Session.commit on Engine; see relationship, Configuring Logging,"
+        " the pool and pooling toplevel."
+    )
+
+
+DJANGO_LIKE = """<html><head><title>Models | Django docs</title></head><body>
+<div id="header"><ul class="nav"><li><a href="/">Home</a></li><li><a href="/dl">Download</a></li>
+<li><a href="/docs">Documentation</a></li><li><a href="/news">News</a></li></ul></div>
+<div id="docs-content"><div class="section" id="models">
+<h1>Models</h1>
+<p>A model is the single source of truth about your data. See <a href="fields.html">fields</a>
+and <a href="meta.html">Meta options</a> for the details of each <a href="x.html">part</a>.</p>
+<div class="browse">Browse <a href="prev.html">Prev: Queries</a> | <a href="next.html">Next:
+Managers</a> | <a href="index.html">Table of contents</a></div>
+</div></div></body></html>"""
+
+
+def test_html_without_a_marked_content_region_drops_its_navigation() -> None:
+    sections = html.parse(DJANGO_LIKE)
+    text = " ".join(s.text for s in sections)
+    assert "single source of truth" in text and "Meta options" in text  # prose with links
+    for nav in ("Download", "News", "Prev: Queries", "Table of contents"):
+        assert nav not in text, nav
+
+
+def test_html_with_a_main_region_keeps_link_lists_inside_it() -> None:
+    page = DJANGO_LIKE.replace('<div id="docs-content">', '<div id="docs-content" role="main">')
+    text = " ".join(s.text for s in html.parse(page))
+    assert "Table of contents" in text and "Download" not in text

@@ -192,6 +192,11 @@ def _paragraph(directive: Directive, text: str) -> nodes.paragraph:
     return nodes.paragraph(text, "", *children)
 
 
+class label_ref(nodes.literal):  # type: ignore[misc]
+    """``:ref:`label``` with no title of its own: Sphinx shows the labelled section's title,
+    so the parser puts that title here once it has the document's labels (``label``)."""
+
+
 def _xref(
     name: str,
     rawtext: str,
@@ -201,11 +206,37 @@ def _xref(
     options: Any = None,
     content: Any = None,
 ) -> tuple[list[nodes.Node], list[nodes.system_message]]:
-    """Any Sphinx role: show its title (``title <target>``) or its target without ``~``/``!``."""
-    shown = utils.unescape(text)
-    titled = _TITLED.match(shown)
-    shown = titled.group(1) if titled else shown.lstrip("~!")
-    return [nodes.literal(rawtext, shown)], []
+    """Any Sphinx role, shown as a reader of the built docs sees it: its title (``title
+    <target>``), or its target as Sphinx displays it (``shown_target``)."""
+    raw = utils.unescape(text)
+    titled = _TITLED.match(raw)
+    if titled:
+        return [nodes.literal(rawtext, titled.group(1))], []
+    if name.lower() in ("ref", "std:ref"):
+        node = label_ref(rawtext, raw)
+        node["label"] = raw
+        return [node], []
+    return [nodes.literal(rawtext, shown_target(raw))], []
+
+
+_MODULE_ALIAS = re.compile(r"^_\w+\.(?=\w)")
+
+
+def shown_target(target: str) -> str:
+    """What Sphinx displays for a role's bare target: ``~a.b.c`` -> ``c`` (last component),
+    ``.Session.commit`` -> ``Session.commit`` (a leading dot only widens the search),
+    ``!name`` -> ``name``. SQLAlchemy's ``_engine.Engine`` is a module alias its Sphinx
+    extension (zzzeeksphinx) hides, leaving ``Engine``; a public name never starts so."""
+    shown = target.lstrip("!")
+    if shown.startswith("~"):
+        return shown[1:].rsplit(".", 1)[-1]
+    return _MODULE_ALIAS.sub("", shown.lstrip("."))
+
+
+def label_title(label: str, titles: dict[str, str]) -> str:
+    """A ``:ref:`` label's section title, or the label in words when the section is in
+    another document ("dbengine_logging" -> "dbengine logging")."""
+    return titles.get(label.lower()) or re.sub(r"[_-]+", " ", label).strip()
 
 
 def _handler(name: str) -> type[Directive]:

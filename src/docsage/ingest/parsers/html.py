@@ -18,7 +18,11 @@ _NOISE = (
     "script, style, noscript, template, nav, header, footer, div.sphinxsidebar, div.related,"
     " div.footer, a.headerlink"
 )
-_ROOTS = ("div[role=main]", "main", "article", "div.body", "body")
+_MARKED_ROOTS = ("div[role=main]", "main", "article")
+_ROOTS = (*_MARKED_ROOTS, "div.body", "body")
+_BLOCKS = frozenset({"div", "ul", "ol", "dl", "table", "p", "section", "aside", "form"})
+NAV_MIN_LINKS = 3
+NAV_LINK_SHARE = 0.7
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _INLINE = frozenset(
     {
@@ -81,12 +85,43 @@ def parse(text: str) -> list[Section]:
     root = next((n for n in map(tree.css_first, _ROOTS) if n is not None), tree.root)
     if root is None:
         return []
+    if not any(tree.css_first(selector) for selector in _MARKED_ROOTS):
+        drop_link_lists(root)
     if _nesting(root) > MAX_NESTING:
         raise ParseError(
             f"nesting too deep: HTML elements nested more than {MAX_NESTING} levels deep "
             "(generated markup?); flatten the page to ingest it"
         )
     return _Walker(squash(title_node.text()) if title_node else "").run(root)
+
+
+def drop_link_lists(root: LexborNode) -> None:
+    """Remove blocks that are mostly links: navigation bars, breadcrumbs, "previous | next",
+    tables of contents. Applied where the page does not mark its content region (no
+    ``role=main``, ``<main>`` or ``<article>``), so the theme's navigation is inside what is
+    walked and would become a chunk on every page (687 identical ones on a Django build).
+
+    A block with at least ``NAV_MIN_LINKS`` links whose text is at least ``NAV_LINK_SHARE``
+    link text is navigation: the link-density signal of boilerplate detection (Kohlschuetter,
+    Fankhauser and Nejdl, "Boilerplate detection using shallow text features", WSDM 2010).
+    Prose that cites a few links keeps most of its words outside them. A block with a heading
+    is a section of the page ("SEE ALSO" in a man page): only its link lists go."""
+    stack = list(root.iter())
+    while stack:
+        node = stack.pop()
+        if node.tag in _BLOCKS and _is_link_list(node):
+            node.decompose()
+        else:
+            stack.extend(node.iter())
+
+
+def _is_link_list(node: LexborNode) -> bool:
+    links = node.css("a")
+    if len(links) < NAV_MIN_LINKS or node.css_first("h1, h2, h3, h4, h5, h6") is not None:
+        return False
+    total = len(squash(node.text()))
+    linked = sum(len(squash(a.text())) for a in links)
+    return total > 0 and linked >= NAV_LINK_SHARE * total
 
 
 class _Walker:

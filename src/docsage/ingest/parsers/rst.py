@@ -17,7 +17,13 @@ from docutils.core import publish_doctree
 
 from docsage.errors import ParseError
 from docsage.ingest.parsers._common import Slugger, github_slug, make_section, squash
-from docsage.ingest.parsers._rst_sphinx import api_entry, module_marker, register_for
+from docsage.ingest.parsers._rst_sphinx import (
+    api_entry,
+    label_ref,
+    label_title,
+    module_marker,
+    register_for,
+)
 from docsage.types import Block, BlockKind, Section
 
 _PY_NAME = re.compile(r"^\s*(?:async\s+)?([\w.]*\.)?(\w+)")
@@ -58,7 +64,22 @@ def parse(text: str) -> list[Section]:
         doctree = publish_doctree(text, settings_overrides=_settings())
     except Exception as error:  # docutils raises many types; any of them means "unreadable"
         raise ParseError(f"reStructuredText could not be parsed: {error}") from error
+    _resolve_labels(doctree)
     return _Walker(text.splitlines()).run(doctree)
+
+
+def _resolve_labels(doctree: nodes.document) -> None:
+    """Show each ``:ref:`label``` as its section's title, as Sphinx does, where the labelled
+    section is in this document (``.. _label:`` before a heading names that section)."""
+    titles = {
+        str(name).lower(): section[0].astext()
+        for section in doctree.findall(nodes.section)
+        if section.children and isinstance(section[0], nodes.title)
+        for name in section["names"]
+    }
+    for ref in list(doctree.findall(label_ref)):
+        shown = label_title(str(ref["label"]), titles)
+        ref.replace_self(nodes.literal(ref.rawsource, shown))
 
 
 def _settings() -> dict[str, Any]:
