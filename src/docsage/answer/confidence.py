@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -25,7 +26,7 @@ from wordfreq import zipf_frequency
 
 from docsage.ports import IndexReader
 from docsage.retrieve import focus_query
-from docsage.text import index_tokens, query_tokens
+from docsage.text import QUERY_STOPWORDS, index_tokens, query_tokens
 from docsage.types import Hit
 
 CONFIDENCE_DEPTH = 8  # the hits an answer draws on; calibration.json is fitted at this depth
@@ -68,13 +69,22 @@ def coverage(question: str, hit: Hit) -> float:
     return len(wanted & have) / len(wanted)
 
 
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
 def vocabulary_terms(question: str) -> list[str]:
-    """The question's words that the docs would use if they covered it: content tokens of
-    the focused question (quoted and backticked data removed), letters only, at least
-    ``UNKNOWN_MIN_LETTERS`` long. Numbers and versions ("254", "1.4") and tokenizer
-    fragments are the asker's values, not vocabulary the docs must share."""
-    terms = set(query_tokens(focus_query(question)))
-    return sorted(t for t in terms if t.isascii() and t.isalpha() and len(t) >= UNKNOWN_MIN_LETTERS)
+    """The question's words that the docs would use if they covered it: the words of the
+    focused question (quoted and backticked data removed), lowercased, letters only, at least
+    ``UNKNOWN_MIN_LETTERS`` long, without the words of asking. Numbers and versions ("254",
+    "1.4") are the asker's values. Identifiers count by their parts ("Queue.export_parquet"
+    has "parquet"), but a word is not split by case ("COMMITs" is "commits", which the index
+    stems to "commit", not the code tokenizer's "commi" and "ts")."""
+    found = {
+        w.lower()
+        for w in _WORD.findall(focus_query(question))
+        if w.isalpha() and len(w) >= UNKNOWN_MIN_LETTERS
+    }
+    return sorted(found - QUERY_STOPWORDS)
 
 
 def is_uncommon(word: str) -> bool:
