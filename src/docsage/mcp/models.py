@@ -22,7 +22,9 @@ class Located(BaseModel):
     heading_path: list[str] = Field(description="Headings from the page title down.")
     line_start: int | None = None
     line_end: int | None = None
-    permalink: str | None = Field(None, description="A web address of the section, if known.")
+    permalink: str | None = Field(
+        default=None, description="A web address of the section, if known."
+    )
 
 
 class SearchHit(Located):
@@ -32,9 +34,9 @@ class SearchHit(Located):
 
 
 class Omitted(BaseModel):
-    omitted: int = Field(0, description="Sections left out to stay within max_tokens.")
+    omitted: int = Field(default=0, description="Sections left out to stay within max_tokens.")
     omitted_refs: list[str] = Field(default_factory=list)
-    note: str = Field("", description="What was cut or clamped, and how to get the rest.")
+    note: str = Field(default="", description="What was cut or clamped, and how to get the rest.")
 
 
 class SearchResult(Omitted):
@@ -47,8 +49,8 @@ class SearchResult(Omitted):
 class SectionResult(Located, Omitted):
     untrusted_text: str = Field(description=_TEXT)
     truncated: bool = Field(description="True if the section's text was cut to fit.")
-    previous: str | None = Field(None, description="Ref of the section before, if any.")
-    next: str | None = Field(None, description="Ref of the section after, if any.")
+    previous: str | None = Field(default=None, description="Ref of the section before, if any.")
+    next: str | None = Field(default=None, description="Ref of the section after, if any.")
     notice: str = UNTRUSTED
 
 
@@ -75,7 +77,9 @@ class CollectionOut(BaseModel):
     documents: int
     chunks: int
     index_version: int
-    indexed_at: str | None = Field(None, description="When the index last changed (UTC, ISO).")
+    indexed_at: str | None = Field(
+        default=None, description="When the index last changed (UTC, ISO)."
+    )
 
 
 class CollectionsResult(Omitted):

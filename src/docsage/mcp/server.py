@@ -7,7 +7,7 @@ Who is calling comes from the transport: over stdio it is the local user given t
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
@@ -96,21 +96,22 @@ def build(svc: Service, local: Principal | None = None) -> MCPServer:
     return server
 
 
-Call = Callable[[Context, Callable[[Principal], T]], Awaitable[T]]
+Call = Callable[[Context, Callable[[Principal], Any]], Awaitable[Any]]
 
 
-async def _tool(call: Call[T], ctx: Context, fn: Callable[[Principal], T]) -> T:
+async def _tool(call: Call, ctx: Context, fn: Callable[[Principal], T]) -> T:
     """A tool's work; a docsage error becomes the tool's error text (an observation for
     the agent, with the remedy), as the REST API would have answered it."""
     try:
-        return await call(ctx, fn)
+        result: T = await call(ctx, fn)
     except DocsageError as exc:
         raise ToolError(describe(exc)) from exc
     except TimeoutError as exc:
         raise ToolError("timeout (504): the call took longer than the server allows") from exc
+    return result
 
 
-def _tools(server: MCPServer, svc: Service, call: Call[object]) -> None:
+def _tools(server: MCPServer, svc: Service, call: Call) -> None:
     @server.tool(
         name="search_docs",
         title="Search the docs",
@@ -129,7 +130,7 @@ def _tools(server: MCPServer, svc: Service, call: Call[object]) -> None:
         def work(who: Principal) -> SearchResult:
             return tools.search(svc, who, query, collection, path, max_tokens)
 
-        return await _tool(call, ctx, work)  # type: ignore[arg-type]
+        return await _tool(call, ctx, work)
 
     @server.tool(
         name="read_section",
@@ -149,7 +150,7 @@ def _tools(server: MCPServer, svc: Service, call: Call[object]) -> None:
         def work(who: Principal) -> SectionResult:
             return tools.read(svc, who, ref, collection, max_tokens)
 
-        return await _tool(call, ctx, work)  # type: ignore[arg-type]
+        return await _tool(call, ctx, work)
 
     @server.tool(
         name="ask_docs",
@@ -169,7 +170,7 @@ def _tools(server: MCPServer, svc: Service, call: Call[object]) -> None:
         def work(who: Principal) -> AskResult:
             return tools.ask(svc, who, question, collection, max_tokens)
 
-        return await _tool(call, ctx, work)  # type: ignore[arg-type]
+        return await _tool(call, ctx, work)
 
     @server.tool(
         name="list_collections",
@@ -184,10 +185,10 @@ def _tools(server: MCPServer, svc: Service, call: Call[object]) -> None:
         def work(who: Principal) -> CollectionsResult:
             return tools.collections(svc, who, max_tokens)
 
-        return await _tool(call, ctx, work)  # type: ignore[arg-type]
+        return await _tool(call, ctx, work)
 
 
-def _resources(server: MCPServer, svc: Service, call: Call[object]) -> None:
+def _resources(server: MCPServer, svc: Service, call: Call) -> None:
     @server.resource(
         URI_TEMPLATE,
         name="section",
@@ -203,8 +204,7 @@ def _resources(server: MCPServer, svc: Service, call: Call[object]) -> None:
             return result.model_dump_json()
 
         try:
-            text = await call(ctx, work)  # type: ignore[arg-type]
+            text: str = await call(ctx, work)
         except DocsageError as exc:
             raise ResourceError(describe(exc)) from exc
-        assert isinstance(text, str)
         return text
