@@ -139,8 +139,8 @@ def ask(
         return _answer(name, question, text, [], [h.chunk for h in hits], clamped)
     answer = out.answer
     if answer.abstained:
-        text = "not in the docs: " + answer.text
-        return _answer(name, question, text, [], [h.chunk for h in answer.sources], clamped)
+        closest = [h.chunk for h in answer.sources]
+        return _answer(name, question, answer.text, [], closest, clamped)
     return _answer(name, question, answer.text, _cited(name, answer), [], clamped, answer)
 
 
