@@ -26,7 +26,8 @@ def note(chunks: Sequence[Chunk]) -> str:
     for chunk in chunks:
         for line in chunk.text.splitlines():
             text = re.sub(r"[`*_\[\]]", "", line).strip()
-            if text and not text.startswith(("#", "```", "|", ">", "-")):
+            headings = {chunk.title, *chunk.heading_path}
+            if text and text not in headings and not text.startswith(("#", "```", "|", ">", "-")):
                 first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
                 return first if len(first) <= NOTE_CHARS else first[: NOTE_CHARS - 1] + "…"
     return ""
@@ -76,6 +77,7 @@ def full(name: str, docs: Mapping[str, Sequence[Chunk]], base_url: str, heading:
             if chunk.anchor != last and chunk.heading_path[1:]:
                 parts += ["", f"### {_one_line(' > '.join(chunk.heading_path[1:]))}"]
             last = chunk.anchor
-            parts += ["", chunk.text.strip()]
+            if chunk.text.strip() not in {chunk.title, *chunk.heading_path}:  # a bare heading
+                parts += ["", chunk.text.strip()]
         parts.append("")
     return "\n".join(parts) + "\n"
