@@ -135,3 +135,20 @@ def test_llms_txt_of_an_unknown_collection_names_the_known(tmp_path: Path) -> No
     docsage(tmp_path / "home", "ingest", str(tmp_path / "docs"), "-c", "tide", "-q")
     done = docsage(tmp_path / "home", "export", "llms-txt", "-c", "nope", check=False)
     assert done.returncode == 2 and "known: tide" in done.stderr
+
+
+def test_building_the_server_leaves_the_root_logger_alone(tmp_path: Path) -> None:
+    import logging
+
+    from docsage.mcp.server import build
+    from docsage.service.core import Service
+    from docsage.settings import Settings
+
+    root = logging.getLogger()
+    before = (root.handlers[:], root.level)
+    service = Service(Settings.from_env(home=tmp_path))
+    try:
+        build(service)
+    finally:
+        service.close()
+    assert (root.handlers, root.level) == before

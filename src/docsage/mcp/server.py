@@ -6,6 +6,7 @@ Who is calling comes from the transport: over stdio it is the local user given t
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
@@ -46,7 +47,9 @@ _READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 
 Query = Annotated[str, Field(description="What to look for, in the words the docs would use.")]
 Collection = Annotated[str | None, Field(description=_COLLECTION)]
-Path = Annotated[str, Field(description="Only sources whose path starts with this.")]
+Path = Annotated[
+    str, Field(max_length=512, description="Only sources whose path starts with this.")
+]
 Budget = Annotated[int, Field(description=_BUDGET)]
 SectionRef = Annotated[
     str, Field(description="'source#anchor' from a search or ask result, or its docsage:// uri.")
@@ -83,9 +86,21 @@ async def run(svc: Service, fn: Callable[[], T]) -> T:
         return await anyio.to_thread.run_sync(within_deadline, abandon_on_cancel=True)
 
 
+def _server() -> MCPServer:
+    """A bare MCPServer. Its constructor configures the root logger (``basicConfig``);
+    the process's logging is the host's (uvicorn's, the CLI's), so that is undone."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        return MCPServer("docsage", instructions=INSTRUCTIONS, log_level="WARNING")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
 def build(svc: Service, local: Principal | None = None) -> MCPServer:
     """The server over ``svc``; ``local`` is who a stdio caller is (None over HTTP)."""
-    server: MCPServer = MCPServer("docsage", instructions=INSTRUCTIONS, log_level="WARNING")
+    server = _server()
 
     async def call(ctx: Context, fn: Callable[[Principal], T]) -> T:
         who = caller(ctx, local)
