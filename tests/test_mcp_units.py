@@ -152,3 +152,33 @@ def test_building_the_server_leaves_the_root_logger_alone(tmp_path: Path) -> Non
     finally:
         service.close()
     assert (root.handlers, root.level) == before
+
+
+def test_service_read_source_checks_the_key_and_logs(tmp_path: Path) -> None:
+    from docsage.errors import NotFoundError
+    from docsage.service.core import Service
+    from docsage.settings import Settings
+
+    home = tmp_path / "home"
+    for name, text in (("alpha", GUIDE), ("beta", API)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "doc.md").write_text(text)
+        docsage(home, "ingest", str(tmp_path / name), "-c", name, "-q")
+    secret = docsage(home, "keys", "create", "--name", "a", "--collections", "alpha")
+    service = Service(Settings.from_env(home=home))
+    try:
+        who = service.authenticate("Bearer " + secret.stdout.strip().splitlines()[-1])
+        chunks = service.read_source(who, "alpha", "doc.md", "t", anchor="retries")
+        assert [c.anchor for c in chunks] == ["tidepool-guide", "retries"]
+        with pytest.raises(NotFoundError, match="readable: alpha") as foreign:
+            service.read_source(who, "beta", "doc.md", "t")
+        assert "beta" not in str(foreign.value).replace("'beta'", "")
+        with pytest.raises(NotFoundError, match="no section 'nope'; its sections: tidepool"):
+            service.read_source(who, "alpha", "doc.md", "t", anchor="nope")
+        with pytest.raises(NotFoundError, match=r"no source 'x\.md'"):
+            service.read_source(who, "alpha", "x.md", "t")
+        service.log.flush()
+        rows = [(r.route, r.status) for r in service.log.records(0)]
+        assert rows == [("t", 200), ("t", 404), ("t", 404)]  # a foreign collection: not admitted
+    finally:
+        service.close()

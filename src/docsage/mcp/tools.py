@@ -91,7 +91,8 @@ def read(
     if wanted.collection and collection and wanted.collection != collection:
         raise UsageError(f"{ref!r} names collection {wanted.collection!r}, not {collection!r}")
     name = pick_collection(svc, who, wanted.collection or collection)
-    chunks = svc.read_source(who, name, wanted.source, route="mcp:read_section")
+    route = "mcp:read_section"
+    chunks = svc.read_source(who, name, wanted.source, route, anchor=wanted.anchor)
     part, before, after = sections.find(sections.sections(chunks), wanted)
     clamped = budget.clamp(max_tokens)
     base = SectionResult(

@@ -148,10 +148,16 @@ class Service:
         return out
 
     def read_source(
-        self, who: Principal, collection: str | None, source: str, route: str = "read"
+        self,
+        who: Principal,
+        collection: str | None,
+        source: str,
+        route: str = "read",
+        anchor: str | None = None,
     ) -> list[Chunk]:
         """The chunks of one source of a readable collection, in document order; admitted,
-        rate-limited and logged like a search. A missing source is a NotFoundError."""
+        rate-limited and logged like a search. A missing source, or a source without
+        ``anchor`` when one is given, is a NotFoundError."""
         self.require(who, "ask")
         name = self.readable(who, collection)
         request_id = "req_" + secrets.token_hex(8)
@@ -163,6 +169,9 @@ class Service:
                 raise NotFoundError(
                     f"no source {source!r} in collection {name!r}; use a ref from a search result"
                 )
+            if anchor is not None and all(c.anchor != anchor for c in chunks):
+                anchors = ", ".join(dict.fromkeys(c.anchor or "(no anchor)" for c in chunks))
+                raise NotFoundError(f"{source} has no section {anchor!r}; its sections: {anchors}")
         except BaseException as exc:
             self.recorder.failure(request_id, who.key_id, route, name, exc, started)
             raise
