@@ -8,6 +8,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -170,3 +171,17 @@ def test_agent_session_over_http(served: Served) -> None:
                 assert cited["untrusted_quote"].strip()[:40] in opened["untrusted_text"]
 
     run(session)
+
+
+def test_a_key_over_its_budget_gets_sources_not_an_answer(served: Served) -> None:
+    async def session() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with http(served.url, served.index.keys["budget"]) as client:
+            question = "How often is a failed job retried?"
+            first = await call(client, "ask_docs", question=question)
+            return first, await call(client, "ask_docs", question=question)
+
+    first, second = run(session)
+    assert first["answered"] is True
+    assert second["answered"] is False and not second["citations"]
+    assert second["answer"].startswith("not answered: ") and "budget" in second["answer"]
+    assert second["closest_sources"][0]["ref"] == "guide.md#retries"

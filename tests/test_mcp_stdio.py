@@ -157,6 +157,9 @@ def test_a_key_limits_the_stdio_caller(index: Index) -> None:
             assert [c["name"] for c in listed["collections"]] == ["alpha"]
             text = await refused(client, "search_docs", query="deploy key", collection="beta")
             assert "readable: alpha" in text
+        async with stdio(index, DOCSAGE_API_KEY=index.keys["alpha"]) as client:
+            listed = await call(client, "list_collections")
+            assert [c["name"] for c in listed["collections"]] == ["alpha"]
 
     run(session)
 

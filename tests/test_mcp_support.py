@@ -62,6 +62,7 @@ def build_index(base: Path) -> Index:
         "alpha": new_key(home, "alpha", "--scopes", "ask", "--collections", "alpha"),
         "both": new_key(home, "both", "--scopes", "ask", "--collections", "alpha,beta"),
         "limited": new_key(home, "lim", "--collections", "alpha", "--rpm", "3"),
+        "budget": new_key(home, "bud", "--collections", "alpha", "--requests-day", "1"),
     }
     return Index(home=home, keys=keys)
 
@@ -71,8 +72,8 @@ def run(fn: Callable[[], Awaitable[T]]) -> T:
 
 
 @asynccontextmanager
-async def stdio(index: Index, *args: str) -> AsyncIterator[Client]:
-    params = StdioServerParameters(command=str(DOCSAGE), args=["mcp", *args], env=index.env())
+async def stdio(index: Index, *args: str, **env: str) -> AsyncIterator[Client]:
+    params = StdioServerParameters(command=str(DOCSAGE), args=["mcp", *args], env=index.env(**env))
     async with Client(params, read_timeout_seconds=60) as client:
         yield client
 
