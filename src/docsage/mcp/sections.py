@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, unquote
 
 from docsage.errors import NotFoundError, UsageError
@@ -62,7 +63,7 @@ def permalink(chunk: Chunk) -> str | None:
     return f"{chunk.source}#{chunk.anchor}" if chunk.anchor else chunk.source
 
 
-def located(collection: str, chunks: list[Chunk]) -> dict[str, object]:
+def located(collection: str, chunks: list[Chunk]) -> dict[str, Any]:
     """The ``Located`` fields of a section made of ``chunks`` (one or more, in order)."""
     first = chunks[0]
     starts = [c.line_start for c in chunks if c.line_start is not None]

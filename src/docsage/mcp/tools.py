@@ -24,6 +24,8 @@ from docsage.types import Answer, Chunk, Hit
 
 SEARCH_K = 20
 SNIPPET_TOKENS = 180
+FRAME_TOKENS = 60
+"""Kept free in every budget for what the estimate of the parts misses (JSON framing)."""
 _MORE = "{n} more sections omitted; call read_section(ref) or raise max_tokens (up to 25000)"
 
 
@@ -63,7 +65,7 @@ def search(
     hits = [_hit(name, rank, hit) for rank, hit in enumerate(found, 1)]
     clamped = budget.clamp(max_tokens)
     empty = SearchResult(query=query, collection=name, hits=[])
-    kept, omitted = budget.pack(hits, clamped.tokens - budget.tokens_of(empty) - 60)
+    kept, omitted = budget.pack(hits, clamped.tokens - budget.tokens_of(empty) - FRAME_TOKENS)
     return SearchResult(
         query=query,
         collection=name,
@@ -77,7 +79,7 @@ def search(
 def _hit(collection: str, rank: int, hit: Hit) -> SearchHit:
     snippet = budget.cut_text(hit.chunk.text, SNIPPET_TOKENS)
     return SearchHit(
-        **sections.located(collection, [hit.chunk]),  # type: ignore[arg-type]
+        **sections.located(collection, [hit.chunk]),
         rank=rank,
         score=round(hit.score, 4),
         untrusted_snippet=snippet,
@@ -96,13 +98,13 @@ def read(
     part, before, after = sections.find(sections.sections(chunks), wanted)
     clamped = budget.clamp(max_tokens)
     base = SectionResult(
-        **sections.located(name, part),  # type: ignore[arg-type]
+        **sections.located(name, part),
         untrusted_text="",
         truncated=False,
         previous=before,
         next=after,
     )
-    room = clamped.tokens - budget.tokens_of(base) - 60
+    room = clamped.tokens - budget.tokens_of(base) - FRAME_TOKENS
     text, cut = _fit([c.text for c in part], room)
     note = f"section cut to fit max_tokens={clamped.tokens}; raise it (up to 25000)" if cut else ""
     return base.model_copy(
@@ -134,15 +136,13 @@ def ask(
     name = pick_collection(svc, who, collection)
     out = svc.ask(who, question, name, "", route="mcp:ask_docs")
     clamped = budget.clamp(max_tokens)
-    if out.answer is None:  # over budget, served search-only
+    answer = out.answer
+    if answer is None:  # over budget, served search-only
         hits = out.search.hits if out.search else []
         text = f"not answered: {out.degraded_reason}; only the closest sources are given"
-        return _answer(name, question, text, [], [h.chunk for h in hits], clamped)
-    answer = out.answer
-    if answer.abstained:
-        closest = [h.chunk for h in answer.sources]
-        return _answer(name, question, answer.text, [], closest, clamped)
-    return _answer(name, question, answer.text, _cited(name, answer), [], clamped, answer)
+        return _answer(name, question, clamped, None, text, [h.chunk for h in hits])
+    closest = [h.chunk for h in answer.sources] if answer.abstained else []
+    return _answer(name, question, clamped, answer, answer.text, closest)
 
 
 def _cited(collection: str, answer: Answer) -> list[CitedSource]:
@@ -165,31 +165,33 @@ def _cited(collection: str, answer: Answer) -> list[CitedSource]:
 def _answer(
     name: str,
     question: str,
-    text: str,
-    cited: list[CitedSource],
-    closest: list[Chunk],
     clamped: budget.Budget,
-    answer: Answer | None = None,
+    answer: Answer | None,
+    text: str,
+    closest: list[Chunk],
 ) -> AskResult:
-    near = [sections.location(name, c) for c in closest]
+    """The result: the citations of an answer, or else the closest sources, within budget."""
+    answered = answer is not None and not answer.abstained
     base = AskResult(
         question=question,
         collection=name,
-        answered=answer is not None,
+        answered=answered,
         answer=text,
         confidence=round(answer.confidence, 4) if answer else 0.0,
         citations=[],
     )
-    room = clamped.tokens - budget.tokens_of(base) - 60
-    items: list[CitedSource] | list[Located] = cited or near
+    room = clamped.tokens - budget.tokens_of(base) - FRAME_TOKENS
+    items: list[CitedSource] | list[Located] = (
+        _cited(name, answer)
+        if answer is not None and answered
+        else [sections.location(name, c) for c in closest]
+    )
     kept, omitted = budget.pack(items, room)
-    left = [i.ref for i in items[len(kept) :]]
     return base.model_copy(
         update={
-            "citations": kept if cited else [],
-            "closest_sources": [] if cited else kept,
+            "citations" if answered else "closest_sources": kept,
             "omitted": omitted,
-            "omitted_refs": left,
+            "omitted_refs": [i.ref for i in items[len(kept) :]],
             "note": _notes(omitted, clamped),
         }
     )
@@ -207,7 +209,7 @@ def collections(svc: Service, who: Principal, max_tokens: int) -> CollectionsRes
         for c in svc.collections(who)
     ]
     clamped = budget.clamp(max_tokens)
-    kept, omitted = budget.pack(infos, clamped.tokens - 60)
+    kept, omitted = budget.pack(infos, clamped.tokens - FRAME_TOKENS)
     left = [c.name for c in infos[len(kept) :]]
     note = budget.joined([f"{omitted} more collections omitted" if omitted else "", clamped.note])
     return CollectionsResult(collections=kept, omitted=omitted, omitted_refs=left, note=note)
