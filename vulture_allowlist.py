@@ -79,3 +79,18 @@ KeyStoreContract  # a contract suite: subclassed by tests and by plugin authors
 RequestLogContract  # a contract suite: subclassed by tests and by plugin authors
 JobStoreContract  # a contract suite: subclassed by tests and by plugin authors
 RunStoreContract  # a contract suite: subclassed by tests and by plugin authors
+export_llms_txt  # unused function (src/docsage/cli/export_cmd.py:19)
+uri  # unused variable (src/docsage/mcp/models.py:20)
+untrusted_snippet  # unused variable (src/docsage/mcp/models.py:33)
+omitted_refs  # unused variable (src/docsage/mcp/models.py:38)
+notice  # unused variable (src/docsage/mcp/models.py:46)
+untrusted_text  # unused variable (src/docsage/mcp/models.py:50)
+truncated  # unused variable (src/docsage/mcp/models.py:51)
+notice  # unused variable (src/docsage/mcp/models.py:54)
+untrusted_quote  # unused variable (src/docsage/mcp/models.py:59)
+closest_sources  # unused variable (src/docsage/mcp/models.py:69)
+notice  # unused variable (src/docsage/mcp/models.py:72)
+indexed_at  # unused variable (src/docsage/mcp/models.py:80)
+read_section  # unused function (src/docsage/mcp/server.py:135)
+ask_docs  # unused function (src/docsage/mcp/server.py:155)
+list_collections  # unused function (src/docsage/mcp/server.py:175)

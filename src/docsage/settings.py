@@ -210,6 +210,11 @@ class Settings(BaseSettings):
     ingest_root: str = _setting(
         "", "Folder under which POST /v1/ingest may read; empty = ingest over HTTP disabled."
     )
+    mcp_allowed_hosts: str = _setting(
+        "",
+        "Comma-separated Host values /mcp accepts besides loopback (e.g. docs.example.com, or "
+        "docs.example.com:* for any port); browser Origins must be one of the same hosts.",
+    )
     max_body_bytes: int = _setting(65536, "Largest request body the service accepts (bytes).")
     max_question_chars: int = _setting(2000, "Longest question or chat message accepted.")
     capture_content: bool = _setting(

@@ -1,4 +1,5 @@
-"""``create_app(settings)``: the FastAPI app, its error mapping and its health routes."""
+"""``create_app(settings)``: the FastAPI app, its error mapping and its health routes, and
+MCP at ``/mcp`` (``docsage.mcp.http``)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from docsage.errors import (
     RateLimitError,
     ShuttingDownError,
 )
+from docsage.mcp.http import mcp_route
 from docsage.service import metrics
 from docsage.service.core import Service
 from docsage.service.status import UPSTREAM_RETRY_AFTER_S, status_of
@@ -79,11 +81,13 @@ async def _timeout(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings, *, span_exporter: SpanExporter | None = None) -> FastAPI:
     service = Service(settings, span_exporter=span_exporter)
+    mcp, run_mcp = mcp_route(service)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         install_drain(service, asyncio.get_running_loop())
-        yield
+        async with run_mcp():
+            yield
         service.close()
 
     app = FastAPI(
@@ -95,6 +99,7 @@ def create_app(settings: Settings, *, span_exporter: SpanExporter | None = None)
     app.state.service = service
     app.include_router(routes.router)
     app.include_router(chat.router)
+    app.router.routes.append(mcp)  # MCP over Streamable HTTP: not part of the OpenAPI spec
     _health(app, service)
     app.add_exception_handler(DocsageError, _docsage_error)
     app.add_exception_handler(OpenAIRequestError, openai_error)

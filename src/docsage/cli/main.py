@@ -14,7 +14,9 @@ from docsage.app import Docsage
 from docsage.cli import render
 from docsage.cli.demo import demo
 from docsage.cli.eval_cmd import eval_app
+from docsage.cli.export_cmd import export_app
 from docsage.cli.keys_cmd import keys_app
+from docsage.cli.mcp_cmd import mcp
 from docsage.cli.report_cmd import report
 from docsage.cli.serve_cmd import serve
 from docsage.errors import DocsageError, UsageError
@@ -29,7 +31,9 @@ app = typer.Typer(
 )
 app.add_typer(eval_app, name="eval")
 app.add_typer(keys_app, name="keys")
+app.add_typer(export_app, name="export")
 app.command("serve")(serve)
+app.command("mcp")(mcp)
 app.command("report")(report)
 app.command("demo")(demo)
 

@@ -29,6 +29,8 @@ class CollectionInfo:
     chunks: int
     index_version: int
     vectors: int = 0
+    updated_at: float | None = None
+    """When the collection's index last changed (Unix time), where the store knows."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -11,7 +11,7 @@ from docsage import deadline
 from docsage.answer.routing import failures
 from docsage.app import Docsage, open_service_stores
 from docsage.errors import AuthError, ForbiddenError, NotFoundError
-from docsage.ports import ApiKey, CollectionInfo, Job, ServiceStores
+from docsage.ports import ApiKey, CollectionInfo, Job, RequestRecord, ServiceStores
 from docsage.ports.chat import OnToken
 from docsage.pricing import load_prices
 from docsage.service import metrics
@@ -23,7 +23,7 @@ from docsage.service.recording import Recorder
 from docsage.service.tracing import SpanExporter, make_tracer
 from docsage.settings import Settings
 from docsage.store.sqlite_claims import Claim
-from docsage.types import EXTRACTIVE, Answer, Timings
+from docsage.types import EXTRACTIVE, Answer, Chunk, Timings
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -113,15 +113,22 @@ class Service:
     # -- queries ------------------------------------------------------------------------
 
     def search(
-        self, who: Principal, query: str, collection: str | None, k: int, mode: str, path: str
+        self,
+        who: Principal,
+        query: str,
+        collection: str | None,
+        k: int,
+        mode: str,
+        path: str,
+        route: str = "search",
     ) -> AskOutcome:
         self.require(who, "ask")
         name = self.readable(who, collection)
         request_id = "req_" + secrets.token_hex(8)
-        degraded = self.admit(who, request_id, "search")
+        degraded = self.admit(who, request_id, route)
         started = time.perf_counter()
         try:
-            with self.recorder.request("search", name) as span:
+            with self.recorder.request(route, name) as span:
                 result = self.ds.search(query, collection=name, k=k, mode=mode, path_prefix=path)  # type: ignore[arg-type]
                 deadline.check("searching")
                 out = AskOutcome(
@@ -134,11 +141,53 @@ class Service:
                     degraded=self.settings.over_budget if degraded else None,
                     degraded_reason=degraded,
                 )
-                self.recorder.success(who.key_id, "search", query, out, span)
+                self.recorder.success(who.key_id, route, query, out, span)
         except BaseException as exc:
-            self.recorder.failure(request_id, who.key_id, "search", name, exc, started)
+            self.recorder.failure(request_id, who.key_id, route, name, exc, started)
             raise
         return out
+
+    def read_source(
+        self,
+        who: Principal,
+        collection: str | None,
+        source: str,
+        route: str = "read",
+        anchor: str | None = None,
+    ) -> list[Chunk]:
+        """The chunks of one source of a readable collection, in document order; admitted,
+        rate-limited and logged like a search. A missing source, or a source without
+        ``anchor`` when one is given, is a NotFoundError."""
+        self.require(who, "ask")
+        name = self.readable(who, collection)
+        request_id = "req_" + secrets.token_hex(8)
+        self.admit(who, request_id, route)
+        started = time.perf_counter()
+        try:
+            chunks = self.ds.store.chunks(name, source)
+            if not chunks:
+                raise NotFoundError(
+                    f"no source {source!r} in collection {name!r}; use a ref from a search result"
+                )
+            if anchor is not None and all(c.anchor != anchor for c in chunks):
+                anchors = ", ".join(dict.fromkeys(c.anchor or "(no anchor)" for c in chunks))
+                raise NotFoundError(f"{source} has no section {anchor!r}; its sections: {anchors}")
+        except BaseException as exc:
+            self.recorder.failure(request_id, who.key_id, route, name, exc, started)
+            raise
+        took = (time.perf_counter() - started) * 1000
+        self.log.submit(
+            RequestRecord(
+                id=request_id,
+                created_at=time.time(),
+                key_id=who.key_id,
+                route=route,
+                status=200,
+                collection=name,
+                total_ms=took,
+            )
+        )
+        return chunks
 
     def ask(
         self,

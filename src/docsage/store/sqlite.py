@@ -217,7 +217,7 @@ class SQLiteStore(SQLiteDatabase):
         rows = self._read(
             "SELECT name, index_version,"
             " (SELECT count(*) FROM documents d WHERE d.collection = name),"
-            " (SELECT count(*) FROM chunks c WHERE c.collection = name)"
+            " (SELECT count(*) FROM chunks c WHERE c.collection = name), updated_at"
             " FROM collections ORDER BY name"
         )
         return [
@@ -226,8 +226,9 @@ class SQLiteStore(SQLiteDatabase):
                 index_version=int(v),
                 documents=int(d),
                 chunks=int(c),
+                updated_at=None if at is None else float(at),
             )
-            for n, v, d, c in rows
+            for n, v, d, c, at in rows
         ]
 
     def index_version(self, collection: str) -> int:
