@@ -20,7 +20,7 @@ from docsage.ingest.sources import DEFAULT_MAX_BYTES, ReadFile, SourceFile, iter
 from docsage.ports import Embedder, FileUpdate, IndexWriter
 from docsage.types import Chunk, Document, FileNote, IngestReport, SkippedFile
 
-PARSER_VERSION = "6"
+PARSER_VERSION = "7"
 ProgressFn = Callable[[str, int, int], None]
 """Called as (stage, done, total); stages are "files", "chunks" and "embeddings". A total of
 0 means it is not known in advance (chunks: counted as files are parsed)."""
