@@ -9,7 +9,7 @@ answerable, 60 unanswerable; one case moves a rate by at most 0.017):
 
     page.recall@10 1.000   anchor.hit@10 0.990   anchor.mrr@10 0.865   anchor.ndcg@10 0.882
     citation.recall 0.823  citation.resolved 1.000  groundedness.lexical 1.000
-    abstention.recall 0.800 (48 of 60)  abstention.false_rate 0.071 (7 of 99)  errors 0
+    abstention.recall 0.800 (48 of 60)  abstention.false_rate 0.081 (8 of 99)  errors 0
 
 (abstention.recall was 0.467 before the confidence model counted uncommon words the docs
 never use; benchmarks/calibrate.py fits it on other corpora and never on this set.)

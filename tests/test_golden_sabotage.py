@@ -6,13 +6,13 @@ metric that component is responsible for.
 Measured on the 159-case golden set (99 answerable, 60 controls), default and each sabotage:
 
     run                      hit@10  mrr@10  ndcg@10  cit.recall  grounded  false_rate  abst.recall
-    default                  0.990   0.865   0.882    0.823       1.000     0.071       0.800
-    dense list gone          0.939   0.786   0.808    0.263       1.000     0.727       1.000
-    dense weight 0           0.939   0.768   0.796    0.702       0.994     0.071       0.800
-    lexical/dense flipped    0.970   0.829   0.851    0.763       0.994     0.071       0.800
-    reranker off             0.990   0.826   0.853    0.813       1.000     0.071       0.800
-    link and title priors 0  0.990   0.842   0.865    0.818       1.000     0.071       0.800
-    citations dropped        0.990   0.865   0.882    0.000       0.000     0.071       0.800
+    default                  0.990   0.865   0.882    0.823       1.000     0.081       0.800
+    dense list gone          0.939   0.786   0.808    0.000       -         1.000       1.000
+    dense weight 0           0.939   0.768   0.796    0.682       0.993     0.091       0.800
+    lexical/dense flipped    0.970   0.829   0.851    0.742       0.993     0.091       0.800
+    reranker off             0.990   0.826   0.853    0.813       1.000     0.081       0.800
+    link and title priors 0  0.990   0.842   0.865    0.818       1.000     0.081       0.800
+    citations dropped        0.990   0.865   0.882    0.000       0.000     0.081       0.800
     gate                     0.97    0.852   0.87     0.81        0.95      0.1         0.76
 
 The priors trip the gate by the thinnest margin (anchor.mrr@10 0.010 under it, one case):
