@@ -35,7 +35,9 @@ from urllib.parse import urlsplit
 
 # -- invisible characters ----------------------------------------------------------------------
 
-_INVISIBLE = re.compile("[\U000e0000-\U000e007f\u200b-\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]")
+_INVISIBLE = re.compile(
+    "[\U000e0000-\U000e007f\u200b-\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def strip_invisible(text: str) -> tuple[str, int]:
@@ -149,7 +151,9 @@ _SRC = re.compile(r"""\bsrc\s*=\s*["']?([^"'\s>]*)""", re.I)
 LINK_REMOVED = "[link removed]"
 
 
-def own_link(sources: Collection[str], allowed_hosts: Collection[str] = ()) -> Callable[[str], bool]:
+def own_link(
+    sources: Collection[str], allowed_hosts: Collection[str] = ()
+) -> Callable[[str], bool]:
     """A test for URLs that stay in an answer: a relative link to one of ``sources`` (an
     anchor may follow ``#``), a bare ``#anchor``, or an http(s) URL on one of
     ``allowed_hosts`` (the collection's published site, when the caller knows it)."""
