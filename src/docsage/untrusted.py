@@ -102,26 +102,30 @@ _INSTRUCTION = re.compile(
     r"|\b(?:AI|LLM|GPT|chat\s*bot|chatbot|language\s+model|(?:AI\s+)?assistant|agent)s?\b"
     r"[^\n]{0,40}?\b(?:must|should|shall|need\s+to|are\s+(?:now\s+)?required|reply|respond"
     r"|say|output|print|include|append|call)\b"
+    r"|(?:^|[.!:;]\s)\W*(?:reply|respond|say|answer|output|print)(?:\s+only)?(?:\s+with)?\s*:"
     r"|\byou\s+are\s+now\b|\bact\s+as\b[^\n]{0,30}\b(?:assistant|AI|model)\b"
     r"|^\W*(?:system|assistant|developer)\s*:"
-    r"|<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?INST\]|<<\s*/?SYS\s*>>"
-    r"|\"(?:name|tool|function|tool_name)\"\s*:\s*\"\w+\"[^\n]{0,200}\"(?:arguments|args"
-    r"|parameters|input)\"\s*:",
+    r"|<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?INST\]|<<\s*/?SYS\s*>>",
     re.I | re.M,
+)
+# A JSON object shaped like a tool call, on one line or pretty-printed over several.
+_TOOL_JSON = re.compile(
+    r"\{\s*\"(?:name|tool|function|tool_name)\"\s*:\s*\"\w+\"\s*,[^{}]{0,200}?"
+    r"\"(?:arguments|args|parameters|input)\"\s*:\s*\{[^{}]*\}\s*\}",
+    re.I,
 )
 
 
 def withhold_instructions(text: str) -> tuple[str, int]:
     """``text`` with each line that reads like an instruction to an AI replaced by
     ``WITHHELD`` (see the module docstring: a heuristic), and how many lines were."""
-    kept: list[str] = []
-    withheld = 0
-    for line in text.split("\n"):
-        if _INSTRUCTION.search(line):
-            withheld += 1
-            line = WITHHELD
-        kept.append(line)
-    return "\n".join(kept), withheld
+    lines = text.split("\n")
+    marked = {i for i, line in enumerate(lines) if _INSTRUCTION.search(line)}
+    for match in _TOOL_JSON.finditer(text):
+        first = text.count("\n", 0, match.start())
+        marked.update(range(first, first + match.group(0).count("\n") + 1))
+    kept = [WITHHELD if i in marked else line for i, line in enumerate(lines)]
+    return "\n".join(kept), len(marked)
 
 
 # -- links in answers --------------------------------------------------------------------------

@@ -121,6 +121,7 @@ class AgentAnswerer:
             collection=collection,
             path_prefix=path_prefix,
             harden=self.options.harden,
+            withhold=self.options.withhold,
         )
         boundary = new_boundary() if self.options.harden else ""
         messages = [

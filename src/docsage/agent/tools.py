@@ -56,12 +56,14 @@ class ToolContext:
     numbers: dict[str, int] = field(default_factory=dict)
     harden: bool = True
     """Check arguments and withhold instruction-like lines (see the module docstring)."""
+    withhold: bool = True
+    """With ``harden``: withhold instruction-like lines (off only for measuring)."""
     withheld: int = 0
     """Instruction-like lines withheld from the model so far."""
 
     def guard(self, text: str) -> str:
         """``text`` as the model may see it: instruction-like lines withheld (counted)."""
-        if not self.harden:
+        if not (self.harden and self.withhold):
             return text
         text, withheld = withhold_instructions(text)
         self.withheld += withheld

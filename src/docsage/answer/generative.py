@@ -44,6 +44,9 @@ class GenerationOptions:
     """Treat retrieved text as untrusted (``docsage.untrusted``): fence it, withhold
     instruction-like lines, drop images and foreign links from the answer. Off only to
     measure what these defences do (``benchmarks/injection.py``)."""
+    withhold: bool = True
+    """With ``harden``: withhold instruction-like lines (a heuristic; off only to measure
+    what the other defences do without it)."""
 
 
 def usage_of(response: ChatResponse, pricer: Pricer) -> Usage:
@@ -188,6 +191,7 @@ class GenerativeAnswerer:
             context_window=self.model.context_window,
             max_tokens=self.options.max_tokens,
             harden=self.options.harden,
+            withhold=self.options.withhold,
         )
         guard = LinkGuard(self.retriever.store, collection, enabled=self.options.harden)
         sources = {s.number: s for s in prompt.sources}

@@ -118,6 +118,7 @@ def pack(
     max_sources: int = MAX_SOURCES,
     system: str = SYSTEM,
     harden: bool = True,
+    withhold: bool = True,
 ) -> Prompt:
     """Messages for ``question`` with as much of the best evidence as fits (see module)."""
     boundary = new_boundary() if harden else ""
@@ -131,7 +132,8 @@ def pack(
         if len(sources) == max_sources or hit.chunk.id in seen:
             continue
         head = estimate_tokens(header(len(sources) + 1, hit.chunk)) + 2
-        shown, count = withhold_instructions(hit.chunk.text) if harden else (hit.chunk.text, 0)
+        guarded = harden and withhold
+        shown, count = withhold_instructions(hit.chunk.text) if guarded else (hit.chunk.text, 0)
         text = fit(shown, budget - head)
         if not text:
             continue

@@ -43,6 +43,9 @@ class IngestOptions:
     """None: no limit. A generated module would otherwise be tens of thousands of chunks."""
     max_chunks_per_ingest: int | None = 100_000
     """None: no limit."""
+    sanitize: bool = True
+    """Remove invisible characters and hidden or executable markup (``ingest/sanitize.py``).
+    Off only to measure what that does (``benchmarks/injection.py``)."""
 
 
 @dataclass(kw_only=True)
@@ -109,7 +112,8 @@ def _updates(
             state.unchanged += 1
             continue
         try:
-            update = _parse(_sanitized(read, state), collection, options.chunking)
+            clean = _sanitized(read, state) if options.sanitize else read
+            update = _parse(clean, collection, options.chunking)
         except ParseError as exc:
             state.skipped.append(SkippedFile(source=read.source, reason=str(exc)))
             continue
