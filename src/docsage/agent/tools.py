@@ -92,7 +92,8 @@ _SCHEME = re.compile(r"^[A-Za-z][\w+.-]*:")
 
 def check_path(ctx: ToolContext, path: str, what: str) -> None:
     """Refuse a ref or prefix that could reach outside the caller's collection or prefix."""
-    problem = _path_problem(path, ctx.path_prefix) if ctx.harden else ""
+    prefix = ctx.path_prefix
+    problem = _path_problem(path, prefix, ref=what == "ref") if ctx.harden else ""
     if problem:
         under = f" under {ctx.path_prefix!r}" if ctx.path_prefix else ""
         raise ToolError(
@@ -101,20 +102,23 @@ def check_path(ctx: ToolContext, path: str, what: str) -> None:
         )
 
 
-def _path_problem(path: str, prefix: str) -> str:
+def _path_problem(path: str, prefix: str, *, ref: bool) -> str:
     if _SCHEME.match(path) or "//" in path:
         return "a URL or another collection's name"
     if path.startswith(("/", "\\", "~")):
         return "an absolute path"
     if ".." in re.split(r"[/\\]", path):
         return "a path that climbs out with '..'"
-    if not _within(path, prefix):
+    inside = path.startswith(prefix) if ref else _within(path, prefix)
+    if not inside:
         return "outside your path prefix"
     return ""
 
 
 def _within(path: str, prefix: str) -> bool:
-    return not prefix or path.startswith(prefix) or (bool(path) and prefix.startswith(path))
+    """A listing prefix is within the caller's when it narrows it or is a parent of it
+    (a parent then lists only under the caller's prefix, see ``_sources``)."""
+    return not prefix or not path or path.startswith(prefix) or prefix.startswith(path)
 
 
 # -- the tools ---------------------------------------------------------------------------------
