@@ -263,13 +263,13 @@ def test_the_generative_prompt_fences_the_sources_with_a_fresh_boundary(indexed:
     assert bare.withheld == 0
 
 
-def agent(ds: Docsage, script: list[ScriptItem], **options: bool) -> AgentAnswerer:
+def agent(ds: Docsage, script: list[ScriptItem], *, harden: bool = True) -> AgentAnswerer:
     return AgentAnswerer(
         ds.retriever,
         ScriptedChatModel(script),
         pricer=FreePricer(),
         budget=Budget(max_steps=4),
-        options=GenerationOptions(**options),
+        options=GenerationOptions(harden=harden),
     )
 
 
