@@ -418,3 +418,8 @@ def test_generative_answers_are_fenced_and_lose_foreign_links(indexed: Docsage) 
     assert not answer.abstained and "evil.example" not in answer.text
     kinds = [(s.kind, s.name) for s in answer.trace]
     assert ("safety", "links") in kinds and ("safety", "withheld") in kinds
+
+
+def test_backticks_protect_nothing_in_html() -> None:
+    cleaned = sanitize("a.html", "<p>`<script>x()</script>`</p>")
+    assert (cleaned.text, cleaned.markup) == ("<p>``</p>", 1)

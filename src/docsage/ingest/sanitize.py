@@ -22,13 +22,13 @@ from docsage.untrusted import strip_invisible
 
 MARKUP_SUFFIXES = (".md", ".markdown", ".mdx", ".html", ".htm")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
-_MARKUP = re.compile(
-    r"(?P<code>(`+)(?:(?!\2).)+?\2)"
-    r"|(?P<comment><!--.*?(?:-->|\Z))"
-    r"|(?P<element><(script|style)\b[^>]*>.*?(?:</\5\s*>|\Z))"
-    r"|(?P<tag><[A-Za-z][\w:-]*\b[^<>]*>)",
-    re.S | re.I,
+_ELEMENTS = (
+    r"(?P<comment><!--.*?(?:-->|\Z))"
+    r"|(?P<element><(?P<name>script|style)\b[^>]*>.*?(?:</(?P=name)\s*>|\Z))"
+    r"|(?P<tag><[A-Za-z][\w:-]*\b[^<>]*>)"
 )
+_HTML_MARKUP = re.compile(_ELEMENTS, re.S | re.I)
+_MARKDOWN_MARKUP = re.compile(r"(?P<code>(`+)(?:(?!\2).)+?\2)|" + _ELEMENTS, re.S | re.I)
 _HANDLER = re.compile(r"""\s+on[a-z]+\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.I)
 
 
@@ -54,14 +54,15 @@ def sanitize(source: str, text: str) -> Sanitized:
     return Sanitized(text=text, invisible=invisible, markup=markup)
 
 
-def strip_markup(text: str) -> tuple[str, int]:
-    """Comments, script and style elements and event handlers out of ``text`` (code spans
-    in backticks kept), newlines kept; and how many were removed."""
+def strip_markup(text: str, *, code_spans: bool = False) -> tuple[str, int]:
+    """Comments, script and style elements and event handlers out of ``text``, newlines
+    kept; and how many were removed. ``code_spans``: Markdown's backtick spans are kept."""
     removed = 0
+    pattern = _MARKDOWN_MARKUP if code_spans else _HTML_MARKUP
 
     def replace(match: re.Match[str]) -> str:
         nonlocal removed
-        if match.group("code"):
+        if code_spans and match.group("code"):
             return match.group(0)
         if match.group("tag"):
             tag, handlers = _HANDLER.subn("", match.group(0))
@@ -70,7 +71,7 @@ def strip_markup(text: str) -> tuple[str, int]:
         removed += 1
         return "\n" * match.group(0).count("\n")
 
-    return _MARKUP.sub(replace, text), removed
+    return pattern.sub(replace, text), removed
 
 
 def strip_markdown_markup(text: str) -> tuple[str, int]:
@@ -79,7 +80,7 @@ def strip_markdown_markup(text: str) -> tuple[str, int]:
     removed = 0
     for part, code in _fenced_parts(text):
         if not code:
-            part, count = strip_markup(part)
+            part, count = strip_markup(part, code_spans=True)
             removed += count
         out.append(part)
     return "".join(out), removed
