@@ -52,6 +52,8 @@ HIDDEN_PAYLOADS = (
     "PWNED-ONCLICK",
     "PWNED-RSTCOMMENT",
     "PWNED-RSTRAW",
+    "PWNED-HIDDENCSS",
+    "PWNED-HIDDENATTR",
 )
 
 
@@ -202,7 +204,7 @@ def test_ingest_report_counts_what_was_removed_and_no_hidden_payload_is_indexed(
     report = ingest_folder(ds.store, HOSTILE, "hostile")
     raw = "".join(p.read_text(encoding="utf-8") for p in sorted(HOSTILE.iterdir()))
     assert report.invisible_removed == invisible_reference(raw) > 50
-    assert report.markup_removed == 8  # retries.md and logging.html: 4 each
+    assert report.markup_removed == 10  # retries.md and logging.html: 5 each
     noted = {n.source for n in report.notes if "docsage.ingest.sanitize" in n.note}
     assert noted == {"timeouts.md", "retries.md", "logging.html"}
     indexed = "\n".join(
@@ -418,6 +420,19 @@ def test_generative_answers_are_fenced_and_lose_foreign_links(indexed: Docsage) 
     assert not answer.abstained and "evil.example" not in answer.text
     kinds = [(s.kind, s.name) for s in answer.trace]
     assert ("safety", "links") in kinds and ("safety", "withheld") in kinds
+
+
+@pytest.mark.parametrize(
+    ("html", "kept"),
+    [
+        ('<p>a</p><div style="display:none">x</div><p>b</p>', "<p>a</p><p>b</p>"),
+        ("<p>a<span hidden>x</span></p>", "<p>a</p>"),
+        ('<p style="visibility: hidden">x</p>', ""),
+        ('<div class="hidden-xs">shown</div><p aria-hidden="true">icon</p>', None),
+    ],
+)
+def test_elements_hidden_from_the_reader_go(html: str, kept: str | None) -> None:
+    assert sanitize("a.html", html).text == (html if kept is None else kept)
 
 
 def test_backticks_protect_nothing_in_html() -> None:

@@ -4,7 +4,10 @@ and counts what it removed in the ``IngestReport``.
 
 - Every format: invisible and bidi control characters (``docsage.untrusted.strip_invisible``).
 - Markdown and HTML: HTML comments, ``<script>`` and ``<style>`` elements with their contents,
-  and event-handler attributes (``onclick=...``). The HTML parser already leaves all of them
+  elements hidden from the reader (the ``hidden`` attribute, ``display: none`` or
+  ``visibility: hidden`` inline; up to the first closing tag of the same name, so a hidden
+  element nested in one of its own kind is cut short), and event-handler attributes
+  (``onclick=...``). The HTML parser already leaves all of them
   out of a page's text; the Markdown parser kept the contents of a ``<script>`` block as
   prose, and a comment could hide an instruction from the reader of the rendered page.
   In Markdown, fenced code blocks and inline code spans are left alone (a page may document
@@ -25,6 +28,8 @@ _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 _ELEMENTS = (
     r"(?P<comment><!--.*?(?:-->|\Z))"
     r"|(?P<element><(?P<name>script|style)\b[^>]*>.*?(?:</(?P=name)\s*>|\Z))"
+    r"|(?P<hidden><(?P<hname>[A-Za-z][\w-]*)\b[^<>]*?(?:\shidden(?=[\s=/>])|display\s*:\s*none"
+    r"|visibility\s*:\s*hidden)[^<>]*>.*?</(?P=hname)\s*>)"
     r"|(?P<tag><[A-Za-z][\w:-]*\b[^<>]*>)"
 )
 _HTML_MARKUP = re.compile(_ELEMENTS, re.S | re.I)
@@ -38,7 +43,7 @@ class Sanitized:
     invisible: int = 0
     """Invisible and bidi control characters removed."""
     markup: int = 0
-    """HTML comments, script and style elements and event-handler attributes removed."""
+    """HTML comments, script, style and hidden elements and event-handler attributes removed."""
 
 
 def sanitize(source: str, text: str) -> Sanitized:
