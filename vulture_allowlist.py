@@ -70,6 +70,7 @@ RerankerContract  # a contract suite: subclassed by tests and by plugin authors
 parse_mdx  # unused function (src/docsage/ingest/parsers/markdown.py:38)
 hash_embedder  # unused function (src/docsage/models/fake.py:154)
 echo_chat_model  # unused function (src/docsage/models/fake.py:159)
+ObedientChatModel  # shipped fake, used by tests/ and benchmarks/injection.py (src/docsage/models/fake_obedient.py)
 IdentifierReranker  # unused class (src/docsage/rerank.py:55)
 open_store  # unused function (src/docsage/store/sqlite.py:325)
 # Registry API for plugin authors and tests (entry points rescanned, an in-process name removed).

@@ -23,6 +23,7 @@ FOUNDATION = (
     "grounding.py",
     "deadline.py",
     "registry.py",
+    "untrusted.py",
     "observe.py",
 )
 # Front ends and the composition root: the only modules that may read the environment.

@@ -262,6 +262,10 @@ class IngestReport:
     chunks_embedded: int = 0
     chunks_total: int = 0
     vectors_missing: int = 0
+    invisible_removed: int = 0
+    """Invisible and bidi control characters removed from the files (ingest/sanitize.py)."""
+    markup_removed: int = 0
+    """HTML comments, script/style elements and event-handler attributes removed."""
     skipped: tuple[SkippedFile, ...] = ()
     notes: tuple[FileNote, ...] = ()
     index_version: int = 0

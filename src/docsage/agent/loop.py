@@ -7,6 +7,12 @@ again: the model is told so, and a second repeat ends tool use. A tool error goe
 the model as the observation. The final text goes through the same verification as a
 generative answer, against exactly the passages the tools showed, so it may cite only
 sources seen during the run. Every model and tool call is a ``TraceStep``.
+
+Tool results are untrusted data (``docsage.untrusted``): unless ``options.harden`` is off,
+each observation goes to the model inside a fence with a boundary drawn for this run, which
+the system prompt names as data, never instructions; the tools check their arguments
+against the caller's collection and withhold instruction-like lines; and the final answer
+loses its images and foreign links (``answer.safety.LinkGuard``).
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from docsage.answer.generative import (
     observed_usage,
     usage_of,
 )
-from docsage.answer.prompt import ABSTAIN_TEXT
+from docsage.answer.prompt import ABSTAIN_TEXT, guarded_system
+from docsage.answer.safety import LinkGuard, withheld_step
 from docsage.answer.verify import VerifiedStream
 from docsage.errors import DocsageError
 from docsage.observe import model_call, tool_call
@@ -39,6 +46,7 @@ from docsage.ports.chat import (
 )
 from docsage.retrieve import Retriever
 from docsage.types import Answer, Timings, TraceStep, Usage
+from docsage.untrusted import fence, new_boundary
 
 SYSTEM = f"""You answer developers' questions about a software project by reading its \
 docs with the tools. Search first, then open sections to read them in full.
@@ -65,6 +73,8 @@ class _Run:
     calls_seen: dict[str, int] = field(default_factory=dict)
     repeats: int = 0
     stop: str = ""
+    boundary: str = ""
+    """The fence boundary of this run's tool results; "" when not hardened."""
 
 
 def over_budget(run: _Run, budget: Budget) -> str:
@@ -110,9 +120,15 @@ class AgentAnswerer:
             retriever=self.retriever,
             collection=collection,
             path_prefix=path_prefix,
+            harden=self.options.harden,
+            withhold=self.options.withhold,
         )
-        messages = [Message(role="system", content=SYSTEM), Message(role="user", content=question)]
-        run = _Run(started=time.perf_counter(), messages=messages)
+        boundary = new_boundary() if self.options.harden else ""
+        messages = [
+            Message(role="system", content=guarded_system(SYSTEM, boundary)),
+            Message(role="user", content=question),
+        ]
+        run = _Run(started=time.perf_counter(), messages=messages, boundary=boundary)
         final = self._loop(run, ctx)
         return self._finish(question, collection, run, ctx, final, on_token)
 
@@ -172,7 +188,10 @@ class AgentAnswerer:
                 error=error,
             )
         )
-        return observation[:MAX_OBSERVATION_CHARS]
+        observation = observation[:MAX_OBSERVATION_CHARS]
+        if not run.boundary or error:  # an error is docsage's own text, not the docs'
+            return observation
+        return fence(observation, run.boundary, label=call.name)
 
     def _observe(self, run: _Run, ctx: ToolContext, call: ToolCall, key: str) -> tuple[str, str]:
         """(observation, error) for one call; errors become the observation."""
@@ -207,15 +226,16 @@ class AgentAnswerer:
         on_token: OnToken | None,
     ) -> Answer:
         passages = {n: s.evidence for n, s in ctx.sources.items()}
+        guard = LinkGuard(ctx.store, collection, enabled=self.options.harden)
         stream = VerifiedStream(
             passages,
-            on_token or _drop,
+            guard.wrap(on_token or _drop),
             threshold=self.options.threshold,
             action=self.options.action,
         )
         stream.feed(text or "")
         grounded = ground(stream.close(), ctx.sources, ())
-        answer_text = grounded.text
+        answer_text = guard.clean(grounded.text)
         if text is None:
             answer_text = f"Not found in the docs: the agent stopped ({run.stop})."
         if (grounded.abstained or text is None) and on_token is not None:
@@ -224,6 +244,7 @@ class AgentAnswerer:
             grounded.verified.verification.checked, 1
         )
         done = time.perf_counter()
+        run.steps += [*withheld_step(ctx.withheld), *guard.steps()]
         if run.stop:
             run.steps.append(TraceStep(kind="stop", name="budget", detail=run.stop))
         first = (stream.first_emit - run.started) * 1000 if stream.first_emit else 0.0

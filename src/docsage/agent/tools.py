@@ -6,6 +6,13 @@ Every passage a tool shows gets a source number (``[3]``) that stays the same fo
 run; the final answer may cite only those numbers, and is checked against exactly that text.
 A tool that is called wrongly raises ``ToolError``; the loop hands its message back to the
 model as the observation instead of failing the run.
+
+Tools read only the caller's collection: no tool takes a collection, and every store call
+passes ``ctx.collection``. With ``ctx.harden`` (the default) arguments are checked as well:
+an argument the tool does not have (``collection``...) is refused, and so is a ref or path
+prefix that is a URL, absolute, climbs out with ``..`` or lies outside the caller's
+``path_prefix``; the passages shown have their instruction-like lines withheld
+(``docsage.untrusted``).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from docsage.ports import IndexReader
 from docsage.ports.chat import ToolSpec
 from docsage.retrieve import Retriever, SearchOptions
 from docsage.types import API_KINDS, Chunk
+from docsage.untrusted import withhold_instructions
 
 MAX_PASSAGE_CHARS = 1500
 MAX_SOURCES_SCANNED = 2000
@@ -46,6 +54,20 @@ class ToolContext:
     path_prefix: str = ""
     sources: dict[int, Source] = field(default_factory=dict)
     numbers: dict[str, int] = field(default_factory=dict)
+    harden: bool = True
+    """Check arguments and withhold instruction-like lines (see the module docstring)."""
+    withhold: bool = True
+    """With ``harden``: withhold instruction-like lines (off only for measuring)."""
+    withheld: int = 0
+    """Instruction-like lines withheld from the model so far."""
+
+    def guard(self, text: str) -> str:
+        """``text`` as the model may see it: instruction-like lines withheld (counted)."""
+        if not (self.harden and self.withhold):
+            return text
+        text, withheld = withhold_instructions(text)
+        self.withheld += withheld
+        return text
 
     def register(self, chunk: Chunk, shown: str) -> int:
         """The chunk's source number; ``shown`` is (part of) what the model saw of it."""
@@ -57,10 +79,46 @@ class ToolContext:
 
     def show(self, chunk: Chunk) -> str:
         """The chunk as the model sees it, numbered; remembered as a citable source."""
-        shown = chunk.text[:MAX_PASSAGE_CHARS]
+        shown = self.guard(chunk.text[:MAX_PASSAGE_CHARS])
         number = self.register(chunk, shown)
         lines = f" (lines {chunk.line_start}-{chunk.line_end})" if chunk.lines else ""
         return f"{header(number, chunk)}{lines}\n{shown}"
+
+
+# -- argument checks ---------------------------------------------------------------------------
+
+_SCHEME = re.compile(r"^[A-Za-z][\w+.-]*:")
+
+
+def check_path(ctx: ToolContext, path: str, what: str) -> None:
+    """Refuse a ref or prefix that could reach outside the caller's collection or prefix."""
+    prefix = ctx.path_prefix
+    problem = _path_problem(path, prefix, ref=what == "ref") if ctx.harden else ""
+    if problem:
+        under = f" under {ctx.path_prefix!r}" if ctx.path_prefix else ""
+        raise ToolError(
+            f"{what} {path!r} is {problem}: tools read only sources of collection "
+            f"{ctx.collection!r}{under}, as search_docs and list_sources show them"
+        )
+
+
+def _path_problem(path: str, prefix: str, *, ref: bool) -> str:
+    if _SCHEME.match(path) or "//" in path:
+        return "a URL or another collection's name"
+    if path.startswith(("/", "\\", "~")):
+        return "an absolute path"
+    if ".." in re.split(r"[/\\]", path):
+        return "a path that climbs out with '..'"
+    inside = path.startswith(prefix) if ref else _within(path, prefix)
+    if not inside:
+        return "outside your path prefix"
+    return ""
+
+
+def _within(path: str, prefix: str) -> bool:
+    """A listing prefix is within the caller's when it narrows it or is a parent of it
+    (a parent then lists only under the caller's prefix, see ``_sources``)."""
+    return not prefix or not path or path.startswith(prefix) or prefix.startswith(path)
 
 
 # -- the tools ---------------------------------------------------------------------------------
@@ -111,6 +169,7 @@ def open_section(ctx: ToolContext, ref: str, lines: str = "", neighbours: int = 
     if not 0 <= neighbours <= 3:
         raise ToolError("neighbours must be between 0 and 3")
     source, _, anchor = ref.partition("#")
+    check_path(ctx, source, "ref")
     chunks = ctx.store.chunks(ctx.collection, source)
     if not chunks:
         raise ToolError(f"no source {source!r}; use list_sources or search_docs to find one")
@@ -126,7 +185,10 @@ def open_section(ctx: ToolContext, ref: str, lines: str = "", neighbours: int = 
 
 
 def _sources(ctx: ToolContext, prefix: str) -> list[str]:
+    check_path(ctx, prefix, "prefix")
     wanted = prefix or ctx.path_prefix
+    if ctx.harden and len(wanted) < len(ctx.path_prefix):
+        wanted = ctx.path_prefix  # a parent of the caller's prefix reads only under it
     return sorted(s for s in ctx.store.documents(ctx.collection) if s.startswith(wanted))
 
 
@@ -149,7 +211,7 @@ def grep_sources(
     found: list[str] = []
     for source in _sources(ctx, path_prefix)[:MAX_SOURCES_SCANNED]:
         for chunk in ctx.store.chunks(ctx.collection, source):
-            lines = [line for line in chunk.text.splitlines() if regex.search(line)]
+            lines = [line for line in ctx.guard(chunk.text).splitlines() if regex.search(line)]
             if lines:
                 number = ctx.register(chunk, "\n".join(lines))
                 found += [f"[{number}] {chunk.ref}: {line.strip()[:200]}" for line in lines]
@@ -211,6 +273,13 @@ class Tool:
             args = self.arguments.model_validate(raw)
         except (ValueError, ValidationError) as exc:
             raise ToolError(f"bad arguments for {self.name}: {exc}") from exc
+        unknown = sorted(set(raw) - set(self.arguments.model_fields))
+        if unknown and ctx.harden:
+            raise ToolError(
+                f"{self.name} has no argument {', '.join(map(repr, unknown))}; its arguments: "
+                f"{', '.join(self.arguments.model_fields)} (tools read only collection "
+                f"{ctx.collection!r})"
+            )
         return self.fn(ctx, **args.model_dump())
 
 

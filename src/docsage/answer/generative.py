@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from docsage.answer.confidence import Calibration, load_calibration, question_confidence
 from docsage.answer.extractive import abstention_text
 from docsage.answer.prompt import ABSTAIN_TEXT, Source, pack
+from docsage.answer.safety import LinkGuard, withheld_step
 from docsage.answer.verify import Verified, VerifiedStream
 from docsage.grounding import DEFAULT_THRESHOLD
 from docsage.observe import Value, model_call
@@ -34,6 +35,13 @@ class GenerationOptions:
     action: str = "remove"
     """What happens to an unsupported sentence: "remove" or "mark"."""
     k: int = 8
+    harden: bool = True
+    """Treat retrieved text as untrusted (``docsage.untrusted``): fence it, withhold
+    instruction-like lines, drop images and foreign links from the answer. Off only to
+    measure what these defences do (``benchmarks/injection.py``)."""
+    withhold: bool = True
+    """With ``harden``: withhold instruction-like lines (a heuristic; off only to measure
+    what the other defences do without it)."""
 
 
 def usage_of(response: ChatResponse, pricer: Pricer) -> Usage:
@@ -161,11 +169,12 @@ class GenerativeAnswerer:
             if on_token is not None:
                 on_token(text)
             return self._answer(question, result, started, text=text, conf=conf, version=version)
-        return self._generate(question, result, conf, started, on_token, version)
+        return self._generate(question, collection, result, conf, started, on_token, version)
 
     def _generate(
         self,
         question: str,
+        collection: str,
         result: SearchResult,
         conf: float,
         started: float,
@@ -177,12 +186,15 @@ class GenerativeAnswerer:
             result.hits,
             context_window=self.model.context_window,
             max_tokens=self.options.max_tokens,
+            harden=self.options.harden,
+            withhold=self.options.withhold,
         )
+        guard = LinkGuard(self.retriever.store, collection, enabled=self.options.harden)
         sources = {s.number: s for s in prompt.sources}
         passages = {n: s.evidence for n, s in sources.items()}
         stream = VerifiedStream(
             passages,
-            on_token or _drop,
+            guard.wrap(on_token or _drop),
             threshold=self.options.threshold,
             action=self.options.action,
         )
@@ -198,6 +210,7 @@ class GenerativeAnswerer:
         grounded = ground(stream.close(), sources, result.hits)
         if grounded.abstained and on_token is not None:
             on_token(grounded.text)
+        text = guard.clean(grounded.text)
         usage = usage_of(response, self.pricer)
         share = grounded.verified.verification.supported / max(
             grounded.verified.verification.checked, 1
@@ -207,14 +220,18 @@ class GenerativeAnswerer:
             question,
             result,
             started,
-            text=grounded.text,
+            text=text,
             conf=conf * share,
             version=version,
             citations=grounded.citations,
             abstained=grounded.abstained,
             usage=usage,
             verified=grounded.verified,
-            trace=(model_step(response, usage),),
+            trace=(
+                *withheld_step(prompt.withheld),
+                model_step(response, usage),
+                *guard.steps(),
+            ),
             generate_start=generate_start,
             first_token_ms=first,
         )

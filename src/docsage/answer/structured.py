@@ -22,6 +22,7 @@ from docsage.answer.confidence import question_confidence
 from docsage.answer.extractive import abstention_text
 from docsage.answer.generative import GenerativeAnswerer, ground, model_step, usage_of
 from docsage.answer.prompt import pack
+from docsage.answer.safety import LinkGuard, withheld_step
 from docsage.answer.verify import verify
 from docsage.errors import ModelError
 from docsage.ports.chat import ChatModel, ChatRequest, ChatResponse, Message
@@ -108,6 +109,8 @@ def ask_structured(
         hits,
         context_window=answerer.model.context_window,
         max_tokens=answerer.options.max_tokens,
+        harden=answerer.options.harden,
+        withhold=answerer.options.withhold,
     )
     obj, responses = complete_json(
         answerer.model, prompt.messages, output, max_tokens=answerer.options.max_tokens
@@ -118,10 +121,12 @@ def ask_structured(
     text = str(getattr(obj, "answer", ""))
     checked = verify(text, passages, threshold=opts.threshold, action=opts.action)
     grounded = ground(checked, sources, hits)
+    guard = LinkGuard(answerer.retriever.store, collection, enabled=opts.harden)
+    answer_text = guard.clean(grounded.text)  # only the answer text: other fields are the caller's
     usages = [usage_of(r, answerer.pricer) for r in responses]
     answer = Answer(
         question=question,
-        text=grounded.text,
+        text=answer_text,
         citations=grounded.citations,
         confidence=round(
             conf * checked.verification.supported / max(checked.verification.checked, 1), 4
@@ -131,10 +136,14 @@ def ask_structured(
         model=answerer.model.name,
         usage=tuple(usages),
         verification=checked.verification,
-        trace=tuple(model_step(r, u) for r, u in zip(responses, usages, strict=True)),
+        trace=(
+            *withheld_step(prompt.withheld),
+            *(model_step(r, u) for r, u in zip(responses, usages, strict=True)),
+            *guard.steps(),
+        ),
     )
     known = type(obj).model_fields
-    updates = {"answer": grounded.text, "cited": list(checked.cited), "abstain": grounded.abstained}
+    updates = {"answer": answer_text, "cited": list(checked.cited), "abstain": grounded.abstained}
     return obj.model_copy(update={k: v for k, v in updates.items() if k in known}), answer
 
 

@@ -114,7 +114,9 @@ class VerificationOut(BaseModel):
 
 
 class TraceStepOut(BaseModel):
-    kind: str = Field(description="model, tool, route or stop")
+    kind: str = Field(
+        description="model, tool, route, stop or safety (what the untrusted-text defences removed)"
+    )
     name: str
     detail: str
     result_chars: int

@@ -222,6 +222,11 @@ def print_report(report: IngestReport) -> None:
             f"[yellow]{report.vectors_missing} chunks still lack vectors; search is lexical for "
             "them until `docsage embed` (or the next ingest) finishes.[/]"
         )
+    if report.invisible_removed or report.markup_removed:
+        console.print(
+            f"[yellow]Removed {report.invisible_removed} invisible characters and "
+            f"{report.markup_removed} hidden or executable markup items from the files.[/]"
+        )
     for note in report.notes:
         console.print(f"[yellow]Note:[/] {escape(note.source)}: {escape(note.note)}")
     if report.skipped:

@@ -16,11 +16,12 @@ from docsage.errors import ParseError, UsageError
 from docsage.ingest.chunking import ChunkingPolicy, chunk_sections, embed_text
 from docsage.ingest.links import outgoing_links
 from docsage.ingest.parsers.registry import parser_for
+from docsage.ingest.sanitize import sanitize
 from docsage.ingest.sources import DEFAULT_MAX_BYTES, ReadFile, SourceFile, iter_read, walk
 from docsage.ports import Embedder, FileUpdate, IndexWriter
 from docsage.types import Chunk, Document, FileNote, IngestReport, SkippedFile
 
-PARSER_VERSION = "7"
+PARSER_VERSION = "8"  # 8: sanitised before parsing; Sphinx roles as built; HTML link lists dropped
 ProgressFn = Callable[[str, int, int], None]
 """Called as (stage, done, total); stages are "files", "chunks" and "embeddings". A total of
 0 means it is not known in advance (chunks: counted as files are parsed)."""
@@ -42,6 +43,9 @@ class IngestOptions:
     """None: no limit. A generated module would otherwise be tens of thousands of chunks."""
     max_chunks_per_ingest: int | None = 100_000
     """None: no limit."""
+    sanitize: bool = True
+    """Remove invisible characters and hidden or executable markup (``ingest/sanitize.py``).
+    Off only to measure what that does (``benchmarks/injection.py``)."""
 
 
 @dataclass(kw_only=True)
@@ -51,6 +55,25 @@ class _RunState:
     ingested: int = 0
     unchanged: int = 0
     chunks_written: int = 0
+    invisible_removed: int = 0
+    markup_removed: int = 0
+
+
+def _sanitized(read: ReadFile, state: _RunState) -> ReadFile:
+    """``read`` with invisible characters and hidden or executable markup removed; what
+    went is counted, and noted per file."""
+    clean = sanitize(read.source, read.text)
+    state.invisible_removed += clean.invisible
+    state.markup_removed += clean.markup
+    removed = [
+        f"{n} {what}"
+        for n, what in ((clean.invisible, "invisible characters"), (clean.markup, "markup items"))
+        if n
+    ]
+    if removed:
+        note = f"removed {' and '.join(removed)} (docsage.ingest.sanitize)"
+        state.notes.append(FileNote(source=read.source, note=note))
+    return replace(read, text=clean.text)
 
 
 def _parse(read: ReadFile, collection: str, policy: ChunkingPolicy) -> FileUpdate:
@@ -89,7 +112,8 @@ def _updates(
             state.unchanged += 1
             continue
         try:
-            update = _parse(read, collection, options.chunking)
+            clean = _sanitized(read, state) if options.sanitize else read
+            update = _parse(clean, collection, options.chunking)
         except ParseError as exc:
             state.skipped.append(SkippedFile(source=read.source, reason=str(exc)))
             continue
@@ -183,6 +207,8 @@ def ingest_folder(
         chunks_written=state.chunks_written,
         chunks_embedded=embedded,
         vectors_missing=missing,
+        invisible_removed=state.invisible_removed,
+        markup_removed=state.markup_removed,
         skipped=tuple(state.skipped),
         notes=tuple(state.notes),
         index_version=version,
