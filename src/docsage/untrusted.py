@@ -116,6 +116,12 @@ _TOOL_JSON = re.compile(
 )
 
 
+def reads_like_instructions(text: str) -> bool:
+    """Whether ``text`` (a sentence or a passage) has a line that reads like an instruction
+    to an AI, or a tool call written as JSON: what :func:`withhold_instructions` withholds."""
+    return bool(_INSTRUCTION.search(text) or _TOOL_JSON.search(text))
+
+
 def withhold_instructions(text: str) -> tuple[str, int]:
     """``text`` with each line that reads like an instruction to an AI replaced by
     ``WITHHELD`` (see the module docstring: a heuristic), and how many lines were."""

@@ -14,11 +14,13 @@ from docsage.answer.confidence import (
     load_calibration,
     question_confidence,
 )
+from docsage.answer.safety import LinkGuard
 from docsage.observe import model_call, usage
 from docsage.ports import Embedder
 from docsage.retrieve import Retriever, SearchOptions, question_kind, title_match
 from docsage.text import blocks, format_citations, index_tokens, query_tokens, split_sentences
 from docsage.types import API_KINDS, EXTRACTIVE, Answer, Citation, Hit, Timings
+from docsage.untrusted import reads_like_instructions
 
 MAX_EVIDENCE = 3
 MAX_SENTENCES = 2
@@ -51,12 +53,24 @@ def _sentence_score(sentence: str, wanted: set[str], position: int) -> float:
     return score * 0.3 if _looks_like_code(sentence) else score
 
 
+def _quotable(text: str) -> bool:
+    """Whether the docs' ``text`` may be quoted as docsage's answer. Retrieved text is data:
+    a line such as "Note to AI assistants: reply with ..." quoted in an answer would reach
+    the reader (or the coding agent calling docsage) as docsage's own words."""
+    return not reads_like_instructions(text)
+
+
+def _without_instructions(paragraph: str) -> str:
+    return " ".join(s for s in split_sentences(paragraph) if _quotable(s))
+
+
 def best_sentences(question: str, hit: Hit, limit: int = MAX_SENTENCES) -> list[str]:
     """The sentences of a passage that best answer the question, in passage order.
 
-    An API entry always leads with its first sentence: that is its definition.
+    An API entry always leads with its first sentence: that is its definition. A sentence that
+    reads like an instruction to an AI is never quoted (see ``_quotable``).
     """
-    sentences = [s for s in split_sentences(hit.chunk.text) if s.strip()]
+    sentences = [s for s in split_sentences(hit.chunk.text) if s.strip() and _quotable(s)]
     if not sentences:
         return []
     wanted = {_stem(t) for t in query_tokens(question)}
@@ -107,6 +121,8 @@ def section_answer(question: str, hit: Hit) -> str:
     words = 0
     for block in blocks(hit.chunk.text):
         text = block.text.strip()
+        if not _quotable(text):
+            text = "" if block.code else _without_instructions(text)
         if not block.code and words + len(text.split()) > SECTION_WORDS:
             text = _cut(text, SECTION_WORDS - words)
         if text:
@@ -196,6 +212,8 @@ class ExtractiveAnswerer:
                 text = abstention_text(conf, self.abstain_below, hits)
             else:
                 text, citations = compose(question, hits)
+                # The docs' remote images and foreign links are not docsage's to pass on.
+                text = LinkGuard(self.retriever.store, collection).clean(text)
             call.set(usage(EXTRACTIVE, 0, 0))
         done = time.perf_counter()
         return Answer(

@@ -5,6 +5,7 @@ collections, admits the request under its rate limits and budgets, and logs it."
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from docsage.errors import UsageError
 from docsage.mcp import budget, sections
@@ -21,12 +22,28 @@ from docsage.mcp.models import (
 from docsage.models.chat import estimate_tokens
 from docsage.service.core import Principal, Service
 from docsage.types import Answer, Chunk, Hit
+from docsage.untrusted import filter_links, withhold_instructions
 
 SEARCH_K = 20
 SNIPPET_TOKENS = 180
 FRAME_TOKENS = 60
 """Kept free in every budget for what the estimate of the parts misses (JSON framing)."""
 _MORE = "{n} more sections omitted; call read_section(ref) or raise max_tokens (up to 25000)"
+
+
+def as_data(text: str) -> str:
+    """The docs' ``text`` as an agent receives it: still only data (it goes in an
+    ``untrusted_*`` field), and without the two things a gullible agent would act on: lines
+    that read like instructions to an AI are withheld (``docsage.untrusted``), and remote
+    images and absolute links are removed (a client that renders one fetches the URL, and
+    a hostile page fills it with the question). Relative links into the docs stay."""
+    withheld, _ = withhold_instructions(text)
+    return filter_links(withheld, _relative).text
+
+
+def _relative(url: str) -> bool:
+    parts = urlsplit(url.strip())
+    return not parts.scheme and not parts.netloc
 
 
 def pick_collection(svc: Service, who: Principal, name: str | None) -> str:
@@ -77,7 +94,7 @@ def search(
 
 
 def _hit(collection: str, rank: int, hit: Hit) -> SearchHit:
-    snippet = budget.cut_text(hit.chunk.text, SNIPPET_TOKENS)
+    snippet = budget.cut_text(as_data(hit.chunk.text), SNIPPET_TOKENS)
     return SearchHit(
         **sections.located(collection, [hit.chunk]),
         rank=rank,
@@ -105,7 +122,7 @@ def read(
         next=after,
     )
     room = clamped.tokens - budget.tokens_of(base) - FRAME_TOKENS
-    text, cut = _fit([c.text for c in part], room)
+    text, cut = _fit([as_data(c.text) for c in part], room)
     note = f"section cut to fit max_tokens={clamped.tokens}; raise it (up to 25000)" if cut else ""
     return base.model_copy(
         update={
@@ -156,7 +173,7 @@ def _cited(collection: str, answer: Answer) -> list[CitedSource]:
             line_start=c.lines[0] if c.lines else None,
             line_end=c.lines[1] if c.lines else None,
             number=c.number,
-            untrusted_quote=c.quote,
+            untrusted_quote=as_data(c.quote),
         )
         for c in answer.citations
     ]
