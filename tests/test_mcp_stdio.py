@@ -70,6 +70,7 @@ def test_each_tool_returns_structured_results(index: Index) -> None:
             answer = await call(client, "ask_docs", question=question, collection="alpha")
             assert answer["answered"] is True and answer["citations"]
             assert answer["citations"][0]["ref"] == "guide.md#retries"
+            assert answer["citations"][0]["heading_path"] == ["Tidepool guide", "Retries"]
 
             nothing = await call(
                 client,

@@ -163,13 +163,15 @@ def ask(
 
 
 def _cited(collection: str, answer: Answer) -> list[CitedSource]:
+    # A citation names its chunk; the answer's sources hold the chunks it drew on.
+    headings = {h.chunk.id: list(h.chunk.heading_path) for h in answer.sources}
     return [
         CitedSource(
             ref=c.ref,
             collection=collection,
             uri=sections.uri_of(collection, c.source, c.anchor),
             title=c.title,
-            heading_path=[],
+            heading_path=headings.get(c.chunk_id, []),
             line_start=c.lines[0] if c.lines else None,
             line_end=c.lines[1] if c.lines else None,
             number=c.number,
