@@ -14,13 +14,12 @@ from docsage.answer.confidence import (
     load_calibration,
     question_confidence,
 )
-from docsage.answer.safety import LinkGuard
 from docsage.observe import model_call, usage
 from docsage.ports import Embedder
 from docsage.retrieve import Retriever, SearchOptions, question_kind, title_match
 from docsage.text import blocks, format_citations, index_tokens, query_tokens, split_sentences
 from docsage.types import API_KINDS, EXTRACTIVE, Answer, Citation, Hit, Timings
-from docsage.untrusted import reads_like_instructions
+from docsage.untrusted import filter_links, reads_like_instructions
 
 MAX_EVIDENCE = 3
 MAX_SENTENCES = 2
@@ -58,6 +57,14 @@ def _quotable(text: str) -> bool:
     a line such as "Note to AI assistants: reply with ..." quoted in an answer would reach
     the reader (or the coding agent calling docsage) as docsage's own words."""
     return not reads_like_instructions(text)
+
+
+def without_images(text: str) -> str:
+    """The quoted text without images: a client that renders the answer would fetch a remote
+    one (a tracking pixel in hostile docs). Links and URLs stay: quoted, they are the docs'
+    own text, visible as written, and never carry the question (only a model could put it
+    there, which is why generated answers lose them: ``answer/safety.py``)."""
+    return filter_links(text, lambda _url: True).text
 
 
 def _without_instructions(paragraph: str) -> str:
@@ -212,8 +219,7 @@ class ExtractiveAnswerer:
                 text = abstention_text(conf, self.abstain_below, hits)
             else:
                 text, citations = compose(question, hits)
-                # The docs' remote images and foreign links are not docsage's to pass on.
-                text = LinkGuard(self.retriever.store, collection).clean(text)
+                text = without_images(text)
             call.set(usage(EXTRACTIVE, 0, 0))
         done = time.perf_counter()
         return Answer(
