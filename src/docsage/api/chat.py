@@ -19,7 +19,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from docsage.api.convert import ask_response
-from docsage.api.deps import ERROR_RESPONSES, Caller, ServiceDep, check_question, run
+from docsage.api.deps import ERROR_RESPONSES, Caller, ServiceDep, check_question
 from docsage.api.models import AskResponse
 from docsage.api.openai_history import standalone
 from docsage.api.openai_json import fitted
@@ -42,6 +42,7 @@ from docsage.errors import ConfigError, NotFoundError, UsageError
 from docsage.models.chat import estimate_tokens
 from docsage.ports.chat import OnToken
 from docsage.service.core import Principal, Service
+from docsage.service.offload import run
 from docsage.service.outcome import AskOutcome
 from docsage.types import EXTRACTIVE
 

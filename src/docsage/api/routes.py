@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from docsage.api.convert import ask_response, search_response
-from docsage.api.deps import ERROR_RESPONSES, Caller, ServiceDep, check_question, run
+from docsage.api.deps import ERROR_RESPONSES, Caller, ServiceDep, check_question
 from docsage.api.models import (
     AskRequest,
     AskResponse,
@@ -23,6 +23,7 @@ from docsage.api.models import (
     SearchResponse,
 )
 from docsage.ports import Job
+from docsage.service.offload import run
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 

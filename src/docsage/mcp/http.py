@@ -8,22 +8,22 @@ The transport is stateless with JSON responses, so any worker can answer any req
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 
 import anyio
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from docsage.errors import AuthError, DocsageError, ForbiddenError
+from docsage.errors import DocsageError
 from docsage.mcp.server import PRINCIPAL, build
 from docsage.service.core import Principal, Service
-from docsage.service.keys import is_loopback, parse_list
-from docsage.service.status import status_of
+from docsage.service.keys import parse_list
 from docsage.settings import Settings
 
 PATH = "/mcp"
@@ -40,12 +40,18 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
     )
 
 
-class Gate:
-    """Authenticates each MCP request as the REST API does before the transport sees it."""
+Refuse = Callable[[Request, Exception], Awaitable[Response]]
+"""The REST API's error response for a docsage error (``api.app``'s handler)."""
 
-    def __init__(self, app: ASGIApp, service: Service) -> None:
+
+class Gate:
+    """Authenticates each MCP request as the REST API does before the transport sees it,
+    and refuses with the REST API's own error response."""
+
+    def __init__(self, app: ASGIApp, service: Service, refuse: Refuse) -> None:
         self.app = app
         self.service = service
+        self.refuse = refuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,26 +60,21 @@ class Gate:
         try:
             who = await anyio.to_thread.run_sync(self._authenticate, scope)
         except DocsageError as exc:
-            await _refusal(exc)(scope, receive, send)
+            response = await self.refuse(Request(scope), exc)
+            await response(scope, receive, send)
             return
         scope.setdefault("state", {})[PRINCIPAL] = who
         await self.app(scope, receive, send)
 
     def _authenticate(self, scope: Scope) -> Principal:
         client = scope.get("client")
-        if not self.service.settings.auth and not is_loopback(client[0] if client else None):
-            raise ForbiddenError("auth is off (DOCSAGE_AUTH=false): only loopback clients may call")
-        return self.service.authenticate(Headers(scope=scope).get("authorization"))
+        authorization = Headers(scope=scope).get("authorization")
+        return self.service.authenticate_client(authorization, client[0] if client else None)
 
 
-def _refusal(exc: DocsageError) -> JSONResponse:
-    status, kind = status_of(exc)
-    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthError) else None
-    body = {"error": {"type": kind, "message": str(exc)}}
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
-def mcp_route(service: Service) -> tuple[Route, Callable[[], AbstractAsyncContextManager[None]]]:
+def mcp_route(
+    service: Service, refuse: Refuse
+) -> tuple[Route, Callable[[], AbstractAsyncContextManager[None]]]:
     """The ``/mcp`` route, and the context manager to run for the app's lifetime (the
     SDK's session manager, which the route needs)."""
     server = build(service)
@@ -85,4 +86,4 @@ def mcp_route(service: Service) -> tuple[Route, Callable[[], AbstractAsyncContex
         max_request_body_size=service.settings.max_body_bytes,
     )
     manager = server.session_manager
-    return Route(PATH, endpoint=Gate(StreamableHTTPASGIApp(manager), service)), manager.run
+    return Route(PATH, endpoint=Gate(StreamableHTTPASGIApp(manager), service, refuse)), manager.run

@@ -10,13 +10,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from docsage import deadline
 from docsage.errors import AuthError, DocsageError
 from docsage.mcp import tools
 from docsage.mcp.budget import DEFAULT_TOKENS, MAX_TOKENS
@@ -29,6 +27,7 @@ from docsage.mcp.models import (
 )
 from docsage.mcp.sections import URI_TEMPLATE
 from docsage.service.core import Principal, Service
+from docsage.service.offload import run
 from docsage.service.status import status_of
 
 T = TypeVar("T")
@@ -72,18 +71,6 @@ def caller(ctx: Context, local: Principal | None) -> Principal:
     if not isinstance(who, Principal):
         raise AuthError("missing API key: send 'Authorization: Bearer <key>'")
     return who
-
-
-async def run(svc: Service, fn: Callable[[], T]) -> T:
-    """``fn`` in a thread under DOCSAGE_REQUEST_TIMEOUT_S, as the REST routes run theirs."""
-    timeout = svc.settings.request_timeout_s
-
-    def within_deadline() -> T:
-        with deadline.within(timeout):
-            return fn()
-
-    with anyio.fail_after(timeout):
-        return await anyio.to_thread.run_sync(within_deadline, abandon_on_cancel=True)
 
 
 def _server() -> MCPServer:
@@ -142,10 +129,9 @@ def _tools(server: MCPServer, svc: Service, call: Call) -> None:
         path: Path = "",
         max_tokens: Budget = DEFAULT_TOKENS,
     ) -> SearchResult:
-        def work(who: Principal) -> SearchResult:
-            return tools.search(svc, who, query, collection, path, max_tokens)
-
-        return await _tool(call, ctx, work)
+        return await _tool(
+            call, ctx, lambda who: tools.search(svc, who, query, collection, path, max_tokens)
+        )
 
     @server.tool(
         name="read_section",
@@ -162,10 +148,7 @@ def _tools(server: MCPServer, svc: Service, call: Call) -> None:
         collection: Collection = None,
         max_tokens: Budget = DEFAULT_TOKENS,
     ) -> SectionResult:
-        def work(who: Principal) -> SectionResult:
-            return tools.read(svc, who, ref, collection, max_tokens)
-
-        return await _tool(call, ctx, work)
+        return await _tool(call, ctx, lambda who: tools.read(svc, who, ref, collection, max_tokens))
 
     @server.tool(
         name="ask_docs",
@@ -182,10 +165,9 @@ def _tools(server: MCPServer, svc: Service, call: Call) -> None:
         collection: Collection = None,
         max_tokens: Budget = DEFAULT_TOKENS,
     ) -> AskResult:
-        def work(who: Principal) -> AskResult:
-            return tools.ask(svc, who, question, collection, max_tokens)
-
-        return await _tool(call, ctx, work)
+        return await _tool(
+            call, ctx, lambda who: tools.ask(svc, who, question, collection, max_tokens)
+        )
 
     @server.tool(
         name="list_collections",
@@ -197,10 +179,7 @@ def _tools(server: MCPServer, svc: Service, call: Call) -> None:
     async def list_collections(
         ctx: Context, max_tokens: Budget = DEFAULT_TOKENS
     ) -> CollectionsResult:
-        def work(who: Principal) -> CollectionsResult:
-            return tools.collections(svc, who, max_tokens)
-
-        return await _tool(call, ctx, work)
+        return await _tool(call, ctx, lambda who: tools.collections(svc, who, max_tokens))
 
 
 def _resources(server: MCPServer, svc: Service, call: Call) -> None:

@@ -11,13 +11,14 @@ from docsage import deadline
 from docsage.answer.routing import failures
 from docsage.app import Docsage, open_service_stores
 from docsage.errors import AuthError, ForbiddenError, NotFoundError
-from docsage.ports import ApiKey, CollectionInfo, Job, RequestRecord, ServiceStores
+from docsage.ports import ApiKey, CollectionInfo, Job, ServiceStores
 from docsage.ports.chat import OnToken
 from docsage.pricing import load_prices
 from docsage.service import metrics
 from docsage.service.admission import Admission
 from docsage.service.cache import CachedRetriever, LRUCache, cached_docsage, normalise
 from docsage.service.jobs import JobRunner, collection_folder
+from docsage.service.keys import is_loopback
 from docsage.service.outcome import AskOutcome, Usage, usage_of
 from docsage.service.recording import Recorder
 from docsage.service.tracing import SpanExporter, make_tracer
@@ -90,6 +91,13 @@ class Service:
         if key is None:
             raise AuthError("unknown or revoked API key")
         return Principal(key=key)
+
+    def authenticate_client(self, authorization: str | None, client: str | None) -> Principal:
+        """``authenticate`` for a request from the network address ``client``: with auth
+        off, only loopback clients may call (REST and MCP over HTTP alike)."""
+        if not self.settings.auth and not is_loopback(client):
+            raise ForbiddenError("auth is off (DOCSAGE_AUTH=false): only loopback clients may call")
+        return self.authenticate(authorization)
 
     def require(self, who: Principal, scope: str) -> None:
         if not who.has_scope(scope):
@@ -175,18 +183,7 @@ class Service:
         except BaseException as exc:
             self.recorder.failure(request_id, who.key_id, route, name, exc, started)
             raise
-        took = (time.perf_counter() - started) * 1000
-        self.log.submit(
-            RequestRecord(
-                id=request_id,
-                created_at=time.time(),
-                key_id=who.key_id,
-                route=route,
-                status=200,
-                collection=name,
-                total_ms=took,
-            )
-        )
+        self.recorder.read(request_id, who.key_id, route, name, started)
         return chunks
 
     def ask(

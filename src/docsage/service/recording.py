@@ -38,6 +38,25 @@ class Recorder:
         by reason (its span failed as the exception left ``request``). ``started`` is
         ``time.perf_counter()`` at the start of the request."""
         status, _ = status_of(exc)
+        self._plain(request_id, key_id, route, name, status, started)
+        if isinstance(exc, ModelError):
+            metrics.MODEL_ERRORS.labels(type(exc).__name__).inc()
+
+    def read(
+        self, request_id: str, key_id: str | None, route: str, name: str, started: float
+    ) -> None:
+        """Log a successful read (no answer, no model, no tokens)."""
+        self._plain(request_id, key_id, route, name, 200, started)
+
+    def _plain(
+        self,
+        request_id: str,
+        key_id: str | None,
+        route: str,
+        name: str,
+        status: int,
+        started: float,
+    ) -> None:
         took = (time.perf_counter() - started) * 1000
         self.log.submit(
             RequestRecord(
@@ -50,8 +69,6 @@ class Recorder:
                 total_ms=took,
             )
         )
-        if isinstance(exc, ModelError):
-            metrics.MODEL_ERRORS.labels(type(exc).__name__).inc()
 
     @contextmanager
     def request(self, route: str, collection: str) -> Iterator[observe.Span]:
