@@ -3,7 +3,8 @@ purpose, through public arguments only, and the same gate function the CI applie
 (``golden_support.gate_failures``, the ``--fail-under`` checks) must fail the run on the
 metric that component is responsible for.
 
-Measured on the 159-case golden set (99 answerable, 60 controls), default and each sabotage:
+Measured on the 159-case golden set (99 answerable, 60 controls), default and each sabotage
+(`python benchmarks/golden_sabotage.py`):
 
     run                      hit@10  mrr@10  ndcg@10  cit.recall  grounded  false_rate  abst.recall
     default                  0.990   0.865   0.882    0.823       1.000     0.081       0.800
