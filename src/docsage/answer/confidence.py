@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from wordfreq import zipf_frequency
-
 from docsage.ports import IndexReader
 from docsage.retrieve import focus_query
 from docsage.text import QUERY_STOPWORDS, index_tokens, query_tokens
@@ -88,6 +86,9 @@ def vocabulary_terms(question: str) -> list[str]:
 
 
 def is_uncommon(word: str) -> bool:
+    # Imported here: wordfreq takes ~0.13 s to import, which every CLI command would pay.
+    from wordfreq import zipf_frequency
+
     return zipf_frequency(word, "en") < RARE_ZIPF
 
 
