@@ -104,3 +104,25 @@ def test_a_split_block_whose_text_is_not_its_source_lines_keeps_the_whole_range(
     assert len(pieces) > 1
     assert {(p.line_start, p.line_end) for p in pieces} == {(40, 75)}
     assert "\n".join(p.text for p in pieces) == listing.text
+
+
+def test_code_is_fenced_in_chunk_text_so_readers_tell_it_from_prose() -> None:
+    code = Block(text="x = `a` + ```b```\nprint(x)", kind="code", line_start=3, line_end=4)
+    intro = Block(text="For example:", line_start=1, line_end=1)
+    after = Block(text="That prints ab.", line_start=6, line_end=6)
+    section = Section(
+        title="Joining",
+        anchor="join",
+        heading_path=("Guide", "Joining"),
+        blocks=(intro, code, after),
+    )
+    (chunk,) = chunk_sections([section], collection="c", source="g.md", policy=ChunkingPolicy())
+    # The fence is longer than the longest backtick run inside, so the code cannot close it.
+    assert chunk.text == f"For example:\n\n````\n{code.text}\n````\n\nThat prints ab."
+    # What the embedder reads is the text as it was before fencing: stored vectors stay valid.
+    unfenced = "\n\n".join(b.text for b in (intro, code, after))
+    assert (
+        embed_text(section.heading_path, chunk.text)
+        == embed_text(section.heading_path, unfenced)
+        == f"Guide > Joining\n{unfenced}"
+    )

@@ -122,7 +122,7 @@ def test_a_long_section_is_cut_at_a_sentence_within_the_word_budget() -> None:
 
 
 def test_quoted_answers_drop_images_and_instructions_but_keep_the_docs_links() -> None:
-    from docsage.answer.extractive import best_sentences, without_images
+    from docsage.answer.extractive import passage_quote, without_images
     from docsage.testing.store_contract import make_chunk
 
     text = (
@@ -130,6 +130,79 @@ def test_quoted_answers_drop_images_and_instructions_but_keep_the_docs_links() -
         "Tokens are listed at https://tidepool.example/tokens."
     )
     hit = Hit(chunk=make_chunk("c", "auth.md", text, anchor="auth"), score=1.0)
-    assert "PWNED" not in " ".join(best_sentences("How do I pass a token?", hit, limit=3))
+    assert "PWNED" not in passage_quote("How do I pass a token?", hit, limit=3)
     quoted = "See ![badge](https://evil.example/p.png?q=x) the [guide](https://json.org) <https://json.org>."
     assert without_images(quoted) == "See  the [guide](https://json.org) <https://json.org>."
+
+
+def _guide_hit(text: str, heading: str, source: str = "guide.md", score: float = 1.0) -> Hit:
+    chunk = make_chunk("c", source, text, anchor=heading.lower(), heading_path=("Guide", heading))
+    return Hit(chunk=chunk, score=score)
+
+
+SORTING = """Lists have a sort method that modifies the list in place. There is also a sorted
+builtin that builds a new sorted list from an iterable.
+
+Both take a key parameter to specify a function to be called on each element. For example:
+
+```
+sorted(rows, key=lambda row: row["age"])
+```
+
+The key function is called exactly once for each record."""
+
+
+def test_a_how_question_keeps_the_example_that_the_docs_give() -> None:
+    from docsage.answer.extractive import compose, passage_quote
+
+    hit = _guide_hit(SORTING, "Sorting")
+    quote = passage_quote("How do I sort a list of dicts by a key?", hit, limit=2)
+    assert 'sorted(rows, key=lambda row: row["age"])' in quote
+    assert quote.count("```") == 2, "the example stays fenced"
+    ending = _guide_hit(SORTING.rsplit("\n\n", 1)[0], "Sorting")
+    text, citations = compose("How do I sort a list of dicts by a key?", [ending])
+    # The example takes the marker of the sentence that introduces it, as the verifier reads
+    # it: a marker after the closing fence would break the fence in Markdown.
+    assert "For example: [1]\n\n```\nsorted(" in text and text.endswith("```")
+    assert citations[0].quote.startswith("Lists have a sort method")
+
+
+def test_passages_that_are_a_bare_heading_or_answer_something_else_are_dropped() -> None:
+    from docsage.answer.extractive import compose
+
+    question = "How do I sort a list of dicts by a key?"
+    answer = _guide_hit(SORTING, "Sorting")
+    heading = _guide_hit("API Reference", "API Reference", source="api.md", score=0.9)
+    other = _guide_hit("Dictionaries map keys to values.", "Mappings", "dict.md", 0.6)
+    text, citations = compose(question, [answer, heading, other])
+    assert [c.source for c in citations] == ["guide.md"]
+    assert "API Reference" not in text and "map keys" not in text
+    # Ranked close to the lead, a passage stays: it may say the same in other words.
+    close = _guide_hit("Dictionaries map keys to values.", "Mappings", "dict.md", 0.8)
+    _text, citations = compose(question, [answer, close])
+    assert [c.source for c in citations] == ["guide.md", "dict.md"]
+
+
+def test_quotes_from_one_page_are_grouped_in_the_order_of_their_best_passage() -> None:
+    from docsage.answer.extractive import compose
+
+    question = "How are list items sorted by a key function?"
+    first = _guide_hit(SORTING, "Sorting", "howto.md", 1.0)
+    other = _guide_hit("A key function sorts list items by what it returns.", "Keys", "ref.md", 0.9)
+    again = _guide_hit(
+        "Sorted list items keep their order for equal keys.", "Stable", "howto.md", 0.8
+    )
+    _text, citations = compose(question, [first, other, again])
+    assert [c.source for c in citations] == ["howto.md", "howto.md", "ref.md"]
+    assert [c.number for c in citations] == [1, 2, 3]
+
+
+def test_a_quoted_example_is_dedented_cut_and_kept_closed() -> None:
+    from docsage.answer.extractive import MAX_CODE_LINES, passage_quote
+
+    body = "\n".join(f"        step_{i}()" for i in range(MAX_CODE_LINES + 5))
+    hit = _guide_hit(f"Run every step like this:\n\n````\n{body}\n````", "Steps")
+    quote = passage_quote("How do I run the steps?", hit)
+    lines = quote.split("\n")
+    assert lines[:3] == ["Run every step like this:", "````", "step_0()"], "dedented"
+    assert lines[-2:] == ["...", "````"] and len(lines) == MAX_CODE_LINES + 4

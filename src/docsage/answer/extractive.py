@@ -6,6 +6,8 @@ Confidence (``answer/confidence.py``) is fitted on data; nothing here is a hand-
 
 from __future__ import annotations
 
+import re
+import textwrap
 import time
 
 from docsage.answer.confidence import (
@@ -17,6 +19,7 @@ from docsage.answer.confidence import (
 from docsage.observe import model_call, usage
 from docsage.ports import Embedder
 from docsage.retrieve import Retriever, SearchOptions, question_kind, title_match
+from docsage.text import Block as TextBlock
 from docsage.text import blocks, format_citations, index_tokens, query_tokens, split_sentences
 from docsage.types import API_KINDS, EXTRACTIVE, Answer, Citation, Hit, Timings
 from docsage.untrusted import filter_links, reads_like_instructions
@@ -71,21 +74,89 @@ def _without_instructions(paragraph: str) -> str:
     return " ".join(s for s in split_sentences(paragraph) if _quotable(s))
 
 
-def best_sentences(question: str, hit: Hit, limit: int = MAX_SENTENCES) -> list[str]:
-    """The sentences of a passage that best answer the question, in passage order.
+LEAD_SENTENCES = 4
+"""Sentences quoted from the passage that answers best: it is the answer, the others support it."""
+MAX_CODE_LINES = 20
+"""An example longer than this is cut (with ``...``): the citation opens the whole of it."""
+ADDRESSES = 0.5
+"""A passage is quoted when its quote and headings cover at least this share of the question
+words that the best-covering passage covers; below that it answers something else..."""
+CLOSE = 0.75
+"""... unless retrieval scored it this close to the lead: a paraphrase ("two jobs editing one
+report at the same moment" for a mutex) shares meaning, not words."""
+_HOW = re.compile(r"\bhow\s+(?:do|does|can|could|should|would|to|is|are)\b|\bexamples?\b", re.I)
+_FENCED = re.compile(r"^\s*(`{3,}|~{3,})")
 
-    An API entry always leads with its first sentence: that is its definition. A sentence that
-    reads like an instruction to an AI is never quoted (see ``_quotable``).
+
+def asks_how(question: str) -> bool:
+    """Whether the question asks how to do something, so that the docs' example answers too."""
+    return bool(_HOW.search(question))
+
+
+def _is_fenced(unit: str) -> bool:
+    return bool(_FENCED.match(unit))
+
+
+def _units(hit: Hit) -> list[str]:
+    """The passage's sentences and whole fenced examples, in order, none that reads like an
+    instruction to an AI (see ``_quotable``)."""
+    return [u for u in split_sentences(hit.chunk.text) if u.strip() and _quotable(u)]
+
+
+def _chosen(question: str, units: list[str], hit: Hit, limit: int) -> list[int]:
+    """Indices of the prose sentences that best answer the question, in passage order.
+
+    An API entry always keeps its first sentence: that is its definition.
     """
-    sentences = [s for s in split_sentences(hit.chunk.text) if s.strip() and _quotable(s)]
-    if not sentences:
-        return []
+    prose = [i for i, u in enumerate(units) if not _is_fenced(u)]
     wanted = {_stem(t) for t in query_tokens(question)}
-    ranked = sorted(range(len(sentences)), key=lambda i: -_sentence_score(sentences[i], wanted, i))
+    score = {i: _sentence_score(units[i], wanted, rank) for rank, i in enumerate(prose)}
+    ranked = sorted(prose, key=lambda i: -score[i])
     chosen = set(ranked[:limit])
-    if hit.chunk.kind in API_KINDS:
-        chosen = {0, *ranked[: limit - 1]}
-    return [sentences[i] for i in sorted(chosen)]
+    if hit.chunk.kind in API_KINDS and prose:
+        chosen = {prose[0], *ranked[: limit - 1]}
+    return sorted(chosen)
+
+
+def _example(unit: str) -> str:
+    """A fenced example, dedented (an entry's body is quoted from inside its ``def``) and cut
+    after ``MAX_CODE_LINES`` lines of code, the fence kept closed."""
+    opening, *code = unit.strip("\n").split("\n")
+    fence = opening.strip()[:3]
+    if code and code[-1].strip().startswith(fence):
+        code.pop()  # the closing line; a fence the chunk never closed is closed here
+    code = textwrap.dedent("\n".join(code)).split("\n")
+    if len(code) > MAX_CODE_LINES:
+        code = [*code[:MAX_CODE_LINES], "..."]
+    marks = re.match(r"`+|~+", opening.strip())
+    return "\n".join([opening.strip(), *code, marks.group(0) if marks else fence])
+
+
+def passage_quote(question: str, hit: Hit, limit: int = MAX_SENTENCES) -> str:
+    """What is quoted from one passage: its best sentences, in passage order, with the docs'
+    example where the prose introduces one ("For example:") or the question asks how.
+
+    A passage that is only code is quoted as its first example.
+    """
+    units = _units(hit)
+    chosen = _chosen(question, units, hit, limit)
+    if not chosen:
+        examples = [u for u in units if _is_fenced(u)]
+        return _example(examples[0]) if examples else ""
+    keep = set(chosen)
+    for i in chosen:
+        if units[i].rstrip().endswith(":") and i + 1 < len(units) and _is_fenced(units[i + 1]):
+            keep.add(i + 1)
+    if asks_how(question) and not any(_is_fenced(units[i]) for i in keep):
+        after = (i for i in range(chosen[0] + 1, len(units)) if _is_fenced(units[i]))
+        keep.update(list(after)[:1])
+    out = ""
+    for i in sorted(keep):
+        if _is_fenced(units[i]):
+            out = f"{out}\n{_example(units[i])}\n" if out else f"{_example(units[i])}\n"
+        else:
+            out = f"{out} {units[i]}" if out and not out.endswith("\n") else f"{out}{units[i]}"
+    return out.strip()
 
 
 def _evidence(hits: list[Hit]) -> list[Hit]:
@@ -150,6 +221,56 @@ def _cut(paragraph: str, budget: int) -> str:
     return " ".join(kept)
 
 
+def _coverage(question: str, hit: Hit, quote: str) -> int:
+    """How many of the question's words the quote and its headings contain."""
+    wanted = {_stem(t) for t in query_tokens(question)}
+    said = " ".join([*hit.chunk.heading_path, quote])
+    return len(wanted & {_stem(t) for t in index_tokens(said)})
+
+
+def _heading_only(hit: Hit) -> bool:
+    """A section with no text of its own ("API Reference"): its chunk is its heading."""
+    return hit.chunk.text.strip() in {hit.chunk.title.strip(), *hit.chunk.heading_path}
+
+
+def _addressing(question: str, quoted: list[tuple[Hit, str]]) -> list[tuple[Hit, str]]:
+    """The quotes that address the question: the lead always, then those covering at least
+    ``ADDRESSES`` of the question words the best quote covers or ranked ``CLOSE`` to the lead."""
+    if not quoted:
+        return []
+    best = max(_coverage(question, h, q) for h, q in quoted)
+    (lead, lead_quote), rest = quoted[0], quoted[1:]
+    return [
+        (lead, lead_quote),
+        *(
+            (h, q)
+            for h, q in rest
+            if h.score >= CLOSE * lead.score or _coverage(question, h, q) >= ADDRESSES * best
+        ),
+    ]
+
+
+def _by_source(quoted: list[tuple[Hit, str]]) -> list[tuple[Hit, str]]:
+    """Quotes from one page together, pages in the order of their first (best) quote."""
+    order = list(dict.fromkeys(h.chunk.source for h, _ in quoted))
+    return sorted(quoted, key=lambda hq: order.index(hq[0].chunk.source))
+
+
+def _marked(quote: str, number: int, lead: str = "") -> str:
+    """The quote with its citation marker after each paragraph of prose, its examples in
+    paragraphs of their own. An example takes the marker of the sentence that introduces it,
+    as the answer-time verifier reads it (``answer/verify.py``); a marker after a closing fence
+    would break the fence in Markdown. A quote that opens with code gets ``lead`` (its entry's
+    name) as the line that carries the marker."""
+    marker = format_citations([number])
+    pieces = blocks(quote)
+    if pieces and pieces[0].code:
+        pieces.insert(0, TextBlock(lead.rstrip(": ") + ":" if lead else "From the source:", False))
+        lead = ""
+    out = [p.text.strip("\n") if p.code else f"{p.text.strip()} {marker}" for p in pieces]
+    return lead + "\n\n".join(out)
+
+
 def compose(question: str, hits: list[Hit]) -> tuple[str, tuple[Citation, ...]]:
     """Answer text with ``[n]`` markers, and the citations they resolve to."""
     parts: list[str] = []
@@ -157,22 +278,25 @@ def compose(question: str, hits: list[Hit]) -> tuple[str, tuple[Citation, ...]]:
     evidence = _evidence(hits)
     lead = section_answer(question, evidence[0]) if evidence else ""
     if lead:
-        parts.append(f"{lead} {format_citations([1])}")
+        parts.append(_marked(lead, 1, evidence[0].chunk.title))
         citations.append(_citation(1, evidence[0], lead))
         if len(lead.split()) >= SECTION_ALONE_WORDS:
             return "\n\n".join(parts), tuple(citations)
         evidence = evidence[1:]  # a pointer ("See Configuring Logging.") needs what follows
+    quoted: list[tuple[Hit, str]] = []
     for hit in evidence:
-        sentences = best_sentences(question, hit)
-        only_code = bool(sentences) and all(_looks_like_code(u) for u in sentences)
-        if not sentences or (only_code and citations):
-            continue  # a bare code sample is worth quoting only when nothing better came first
+        if _heading_only(hit):
+            continue
+        first = not quoted and not citations
+        quote = passage_quote(question, hit, LEAD_SENTENCES if first else MAX_SENTENCES)
+        bare_code = all(_is_fenced(u) for u in split_sentences(quote))
+        if not quote or (bare_code and not first and not asks_how(question)):
+            continue  # bare code is worth quoting first, or as the how-question's example
+        quoted.append((hit, quote))
+    for hit, quote in _by_source(_addressing(question, quoted)):
         number = len(citations) + 1
-        quote = "\n".join(sentences) if only_code else " ".join(sentences)
-        if only_code:
-            quote = f"```\n{quote}\n```\n"
         lead = f"{hit.chunk.title}: " if hit.chunk.kind in API_KINDS and hit.chunk.title else ""
-        parts.append(f"{lead}{quote} {format_citations([number])}")
+        parts.append(_marked(quote, number, lead))
         citations.append(_citation(number, hit, quote))
     return "\n\n".join(parts), tuple(citations)
 

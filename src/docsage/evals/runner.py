@@ -20,19 +20,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from docsage.answer.verify import units
 from docsage.errors import NotFoundError
 from docsage.evals.dataset import EvalCase
 from docsage.evals.metrics import dedupe
 from docsage.grounding import groundedness
 from docsage.ports import IndexReader
 from docsage.retrieve import Mode, SearchResult
-from docsage.text import (
-    citation_numbers,
-    citations_before_stop,
-    paragraphs,
-    split_sentences,
-    strip_citations,
-)
 from docsage.types import Answer, Citation
 
 ProgressFn = Callable[[str, int, int], None]
@@ -106,25 +100,16 @@ class EvalRun:
 
 
 def cited_sentences(text: str) -> list[tuple[str, list[int]]]:
-    """``(sentence without markers, citation numbers)`` for each sentence of an answer.
+    """``(sentence without markers, citation numbers)`` for each sentence of an answer, read
+    as the answer-time verifier reads it (:func:`docsage.answer.verify.units`): the harness
+    scores what the verifier checks.
 
     A sentence without its own ``[n]`` takes the markers of its paragraph: answers (the
     extractive one included) put one marker after a multi-sentence quote, and that marker
-    vouches for the whole quote, not only its last sentence. Markers are read as the
-    verifier reads them (``docsage.text``). Paragraphs split at blank lines even inside a
-    fenced code block (the verifier keeps a fence whole): the figures the harness reports
-    are measured that way.
+    vouches for the whole quote, not only its last sentence. A fenced code block is one unit,
+    with the markers of the sentence that introduces it when it has none of its own.
     """
-    out: list[tuple[str, list[int]]] = []
-    # "It works. [1]" -> "It works [1]." so the marker stays with the sentence it closes.
-    text = citations_before_stop(text)
-    for paragraph in paragraphs(text):
-        shared = list(citation_numbers(paragraph))
-        for sentence in split_sentences(paragraph):
-            clean = strip_citations(sentence).strip()
-            if clean:
-                out.append((clean, list(citation_numbers(sentence)) or shared))
-    return out
+    return [(unit.text, list(unit.cited)) for unit in units(text)]
 
 
 def _passages(ds: Docsage, collection: str, citations: Sequence[Citation]) -> dict[int, str]:

@@ -4,6 +4,7 @@ one block alone is larger than the hard limit (then at line boundaries, and mark
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -18,13 +19,34 @@ class ChunkingPolicy:
     hard_max_chars: int = 4000
 
 
-def embed_text(title_path: Sequence[str], text: str) -> str:
-    """What the embedder sees: the two innermost headings, then the chunk's text.
+_FENCE_LINE = re.compile(r"^`{3,}\n|\n`{3,}$|(?<=\n\n)`{3,}\n|\n`{3,}(?=\n\n)")
+"""The fence lines ``block_text`` adds around a code block, and the newline that joins each."""
 
-    The heading carries the API name or topic that the body often never repeats.
+
+def block_text(block: Block) -> str:
+    """A block as it reads in a chunk: code inside a Markdown fence, so that whoever reads the
+    chunk (the answerer, an MCP client, an agent) can tell the docs' example from prose.
+
+    The fence is longer than any run of backticks inside, so the code cannot close it early.
+    """
+    if block.kind != "code" or not block.text.strip():
+        return block.text
+    longest = max((len(run) for run in re.findall(r"`+", block.text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{block.text}\n{fence}"
+
+
+def embed_text(title_path: Sequence[str], text: str) -> str:
+    """What the embedder sees: the two innermost headings, then the chunk's text without the
+    fence lines around its code.
+
+    The heading carries the API name or topic that the body often never repeats. The fences
+    are left out so that a chunk reads to the embedder (and hashes, through ``text_hash``) as
+    it did before code was fenced: the stored vectors stay valid.
     """
     heading = " > ".join(t for t in title_path[-2:] if t)
-    return f"{heading}\n{text}" if heading else text
+    body = _FENCE_LINE.sub("", text).strip()
+    return f"{heading}\n{body}" if heading else body
 
 
 def _split_block(block: Block, limit: int) -> Iterator[Block]:
@@ -109,7 +131,7 @@ def chunk_sections(
     for section in sections:
         runs = lead_split(section) if section.blocks else [(Block(text=section.title),)]
         for group in (g for run in runs for g in pack_blocks(run, policy)):
-            text = "\n\n".join(b.text for b in group).strip()
+            text = "\n\n".join(block_text(b) for b in group).strip()
             if not text:
                 continue
             ordinal = len(chunks)

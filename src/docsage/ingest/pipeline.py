@@ -21,7 +21,7 @@ from docsage.ingest.sources import DEFAULT_MAX_BYTES, ReadFile, SourceFile, iter
 from docsage.ports import Embedder, FileUpdate, IndexWriter
 from docsage.types import Chunk, Document, FileNote, IngestReport, SkippedFile
 
-PARSER_VERSION = "8"  # 8: sanitised before parsing; Sphinx roles as built; HTML link lists dropped
+PARSER_VERSION = "9"  # 9: code fenced in chunk text; 8: sanitised first, Sphinx roles as built
 ProgressFn = Callable[[str, int, int], None]
 """Called as (stage, done, total); stages are "files", "chunks" and "embeddings". A total of
 0 means it is not known in advance (chunks: counted as files are parsed)."""
