@@ -7,21 +7,31 @@ where it stopped and unchanged text is never embedded twice (vectors are keyed b
 
 from __future__ import annotations
 
+import hashlib
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from docsage.errors import ParseError, UsageError
 from docsage.ingest.chunking import ChunkingPolicy, chunk_sections, embed_text
 from docsage.ingest.links import outgoing_links
-from docsage.ingest.parsers.registry import parser_for
+from docsage.ingest.parsers.registry import parser_for, with_labels
+from docsage.ingest.parsers.rst_labels import is_rst, label_titles, refs_digest
 from docsage.ingest.sanitize import sanitize
-from docsage.ingest.sources import DEFAULT_MAX_BYTES, ReadFile, SourceFile, iter_read, walk
+from docsage.ingest.sources import (
+    DEFAULT_MAX_BYTES,
+    ReadFile,
+    SourceFile,
+    iter_read,
+    read_source,
+    walk,
+)
 from docsage.ports import Embedder, FileUpdate, IndexWriter
 from docsage.types import Chunk, Document, FileNote, IngestReport, SkippedFile
 
-PARSER_VERSION = "9"  # 9: code fenced in chunk text; 8: sanitised first, Sphinx roles as built
+# 10: a reST :ref: to another file shows its section title; 9: code fenced in chunk text
+PARSER_VERSION = "10"
 ProgressFn = Callable[[str, int, int], None]
 """Called as (stage, done, total); stages are "files", "chunks" and "embeddings". A total of
 0 means it is not known in advance (chunks: counted as files are parsed)."""
@@ -76,10 +86,33 @@ def _sanitized(read: ReadFile, state: _RunState) -> ReadFile:
     return replace(read, text=clean.text)
 
 
-def _parse(read: ReadFile, collection: str, policy: ChunkingPolicy) -> FileUpdate:
+def _rst_texts(files: Sequence[SourceFile], options: IngestOptions) -> Iterator[str]:
+    """The reST files' texts as they will be parsed (sanitized where the ingest sanitizes),
+    for the label scan (``rst_labels``) before parsing."""
+    for file in (f for f in files if is_rst(f.source)):
+        read = read_source(file, max_bytes=options.max_bytes, salt="")
+        if isinstance(read, ReadFile):
+            yield sanitize(read.source, read.text).text if options.sanitize else read.text
+
+
+def _with_refs(read: ReadFile, labels: Mapping[str, str]) -> ReadFile:
+    """``read`` whose hash also covers the titles of the sections its ``:ref:`` roles name,
+    so a title changed in another file makes this one parse again."""
+    digest = refs_digest(read.text, labels) if is_rst(read.source) else ""
+    if not digest:
+        return read
+    content_hash = hashlib.sha256(f"{read.content_hash}:{digest}".encode()).hexdigest()
+    return replace(read, content_hash=content_hash)
+
+
+def _parse(
+    read: ReadFile, collection: str, policy: ChunkingPolicy, labels: Mapping[str, str]
+) -> FileUpdate:
     parser = parser_for(read.source)
     if parser is None:
         raise ParseError("unsupported file type")
+    if is_rst(read.source):
+        parser = with_labels(parser, labels)
     sections = parser(read.text)
     chunks = chunk_sections(sections, collection=collection, source=read.source, policy=policy)
     title = sections[0].heading_path[0] if sections and sections[0].heading_path else ""
@@ -103,17 +136,19 @@ def _updates(
     progress: ProgressFn,
 ) -> Iterator[FileUpdate]:
     salt = PARSER_VERSION
+    labels = label_titles(_rst_texts(files, options))
     for done, read in enumerate(iter_read(files, max_bytes=options.max_bytes, salt=salt), 1):
         progress("files", done, len(files))
         if isinstance(read, SkippedFile):
             state.skipped.append(read)
             continue
+        read = _with_refs(read, labels)
         if existing.get(read.source) == read.content_hash:
             state.unchanged += 1
             continue
         try:
             clean = _sanitized(read, state) if options.sanitize else read
-            update = _parse(clean, collection, options.chunking)
+            update = _parse(clean, collection, options.chunking, labels)
         except ParseError as exc:
             state.skipped.append(SkippedFile(source=read.source, reason=str(exc)))
             continue

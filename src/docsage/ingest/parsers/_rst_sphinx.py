@@ -10,11 +10,14 @@ makes a page fail or lose its text.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from docutils import nodes, utils
 from docutils.parsers.rst import Directive, directives, roles
 from docutils.parsers.rst.languages import en
+
+from docsage.ingest.parsers.rst_labels import normalize, shown_target
 
 
 # docutils ships no type hints, so its classes are Any to mypy: subclassing them is deliberate.
@@ -219,24 +222,12 @@ def _xref(
     return [nodes.literal(rawtext, shown_target(raw))], []
 
 
-_MODULE_ALIAS = re.compile(r"^_\w+\.(?=\w)")
-
-
-def shown_target(target: str) -> str:
-    """What Sphinx displays for a role's bare target: ``~a.b.c`` -> ``c`` (last component),
-    ``.Session.commit`` -> ``Session.commit`` (a leading dot only widens the search),
-    ``!name`` -> ``name``. SQLAlchemy's ``_engine.Engine`` is a module alias its Sphinx
-    extension (zzzeeksphinx) hides, leaving ``Engine``; a public name never starts so."""
-    shown = target.lstrip("!")
-    if shown.startswith("~"):
-        return shown[1:].rsplit(".", 1)[-1]
-    return _MODULE_ALIAS.sub("", shown.lstrip("."))
-
-
-def label_title(label: str, titles: dict[str, str]) -> str:
-    """A ``:ref:`` label's section title, or the label in words when the section is in
-    another document ("dbengine_logging" -> "dbengine logging")."""
-    return titles.get(label.lower()) or re.sub(r"[_-]+", " ", label).strip()
+def label_title(label: str, titles: Mapping[str, str], labels: Mapping[str, str]) -> str:
+    """A ``:ref:`` label's section title: from this document's ``titles``, else from the
+    ingest's other reST files (``labels``, see ``rst_labels``), else the label in words
+    ("dbengine_logging" -> "dbengine logging")."""
+    key = normalize(label)
+    return titles.get(key) or labels.get(key) or re.sub(r"[_-]+", " ", label).strip()
 
 
 def _handler(name: str) -> type[Directive]:

@@ -4,13 +4,18 @@ by name for ``README``-style files.
 ``PARSERS`` is a ``docsage.registry.Registry`` of parse functions ``(text: str) ->
 list[Section]``: the built-ins below as lazy references (a parser module is imported when a
 file of its kind is first read), and a package adds a suffix through the ``docsage.parsers``
-entry point group (``".adoc" = "mypkg.asciidoc:parse"``), or overrides one.
+entry point group (``".adoc" = "mypkg.asciidoc:parse"``), or overrides one. A reST parser
+that also takes a keyword ``labels`` (as the built-in one does) is given the ingest's label ->
+section title map (``rst_labels``), for ``:ref:`` to another file; see :func:`with_labels`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import inspect
+from collections.abc import Callable, Mapping
 from pathlib import PurePath
+from typing import cast
 
 from docsage.registry import Registry
 from docsage.types import Section
@@ -75,3 +80,19 @@ def _suffixes(name: str) -> list[str]:
     """Longest first: ``a.rst.txt`` -> ``[".rst.txt", ".txt"]``."""
     parts = name.split(".")[1:]
     return ["." + ".".join(parts[i:]) for i in range(len(parts))]
+
+
+def with_labels(parser: Parser, labels: Mapping[str, str]) -> Parser:
+    """``parser`` given ``labels`` where it takes them (a keyword ``labels``); any other
+    parser (a plugin's, say) as it is."""
+    if not _takes_labels(parser):
+        return parser
+    return functools.partial(cast(Callable[..., list[Section]], parser), labels=labels)
+
+
+@functools.cache
+def _takes_labels(parser: Parser) -> bool:
+    try:
+        return "labels" in inspect.signature(parser).parameters
+    except (TypeError, ValueError):  # a callable with no signature Python can read
+        return False

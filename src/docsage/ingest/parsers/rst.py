@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from docutils import nodes
@@ -24,6 +25,7 @@ from docsage.ingest.parsers._rst_sphinx import (
     module_marker,
     register_for,
 )
+from docsage.ingest.parsers.rst_labels import normalize
 from docsage.types import Block, BlockKind, Section
 
 _PY_NAME = re.compile(r"^\s*(?:async\s+)?([\w.]*\.)?(\w+)")
@@ -55,8 +57,11 @@ _SIGNATURE_PREFIX = {
 _CLASSLIKE = frozenset({"class", "exception"})
 
 
-def parse(text: str) -> list[Section]:
-    """Sections of a reST document: one per heading and one per API description."""
+def parse(text: str, *, labels: Mapping[str, str] | None = None) -> list[Section]:
+    """Sections of a reST document: one per heading and one per API description.
+
+    ``labels`` (normalized label -> section title, ``rst_labels.label_titles``) are the
+    other files' sections, for a ``:ref:`` to a label this document does not define."""
     if not text.strip():
         return []
     register_for(text)
@@ -64,21 +69,21 @@ def parse(text: str) -> list[Section]:
         doctree = publish_doctree(text, settings_overrides=_settings())
     except Exception as error:  # docutils raises many types; any of them means "unreadable"
         raise ParseError(f"reStructuredText could not be parsed: {error}") from error
-    _resolve_labels(doctree)
+    _resolve_labels(doctree, labels or {})
     return _Walker(text.splitlines()).run(doctree)
 
 
-def _resolve_labels(doctree: nodes.document) -> None:
-    """Show each ``:ref:`label``` as its section's title, as Sphinx does, where the labelled
-    section is in this document (``.. _label:`` before a heading names that section)."""
+def _resolve_labels(doctree: nodes.document, labels: Mapping[str, str]) -> None:
+    """Show each ``:ref:`label``` as its section's title, as Sphinx does: the section in
+    this document that ``.. _label:`` before a heading names, else the one in ``labels``."""
     titles = {
-        str(name).lower(): section[0].astext()
+        normalize(str(name)): section[0].astext()
         for section in doctree.findall(nodes.section)
         if section.children and isinstance(section[0], nodes.title)
         for name in section["names"]
     }
     for ref in list(doctree.findall(label_ref)):
-        shown = label_title(str(ref["label"]), titles)
+        shown = label_title(str(ref["label"]), titles, labels)
         ref.replace_self(nodes.literal(ref.rawsource, shown))
 
 
