@@ -256,19 +256,21 @@ def _by_source(quoted: list[tuple[Hit, str]]) -> list[tuple[Hit, str]]:
     return sorted(quoted, key=lambda hq: order.index(hq[0].chunk.source))
 
 
-def _marked(quote: str, number: int, lead: str = "") -> str:
+def _marked(quote: str, number: int, name: str = "", prefix: str = "") -> str:
     """The quote with its citation marker after each paragraph of prose, its examples in
-    paragraphs of their own. An example takes the marker of the sentence that introduces it,
-    as the answer-time verifier reads it (``answer/verify.py``); a marker after a closing fence
-    would break the fence in Markdown. A quote that opens with code gets ``lead`` (its entry's
-    name) as the line that carries the marker."""
+    paragraphs of their own, and ``prefix`` ("Session.commit: ") before its first sentence.
+
+    An example takes the marker of the sentence that introduces it, as the answer-time
+    verifier reads it (``answer/verify.py``); a marker after a closing fence would break the
+    fence in Markdown. A quote that opens with code gets a line "``name``:" to carry it.
+    """
     marker = format_citations([number])
     pieces = blocks(quote)
     if pieces and pieces[0].code:
-        pieces.insert(0, TextBlock(lead.rstrip(": ") + ":" if lead else "From the source:", False))
-        lead = ""
+        pieces.insert(0, TextBlock(f"{name.rstrip(': ') or 'From the source'}:", False))
+        prefix = ""
     out = [p.text.strip("\n") if p.code else f"{p.text.strip()} {marker}" for p in pieces]
-    return lead + "\n\n".join(out)
+    return prefix + "\n\n".join(out)
 
 
 def compose(question: str, hits: list[Hit]) -> tuple[str, tuple[Citation, ...]]:
@@ -295,8 +297,9 @@ def compose(question: str, hits: list[Hit]) -> tuple[str, tuple[Citation, ...]]:
         quoted.append((hit, quote))
     for hit, quote in _by_source(_addressing(question, quoted)):
         number = len(citations) + 1
-        lead = f"{hit.chunk.title}: " if hit.chunk.kind in API_KINDS and hit.chunk.title else ""
-        parts.append(_marked(quote, number, lead))
+        api = hit.chunk.kind in API_KINDS and hit.chunk.title
+        prefix = f"{hit.chunk.title}: " if api else ""
+        parts.append(_marked(quote, number, hit.chunk.title, prefix))
         citations.append(_citation(number, hit, quote))
     return "\n\n".join(parts), tuple(citations)
 
