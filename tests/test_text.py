@@ -293,3 +293,17 @@ def test_format_citations_round_trips() -> None:
     assert format_citations([3, 1, 3]) == "[3][1]"
     assert format_citations([]) == ""
     assert citation_numbers(format_citations([2, 5, 2])) == (2, 5)
+
+
+def test_stem_strips_plural_and_verb_endings_without_eating_the_stem() -> None:
+    from docsage.text import stem
+
+    assert [stem(w) for w in ("files", "file", "matches", "accepts", "sorting", "returned")] == [
+        "file",
+        "file",
+        "match",
+        "accept",
+        "sort",
+        "return",
+    ]
+    assert stem("is") == "is" and stem("uses") == "use"

@@ -113,6 +113,17 @@ def index_tokens(text: str) -> list[str]:
     return out
 
 
+def stem(token: str) -> str:
+    """A crude suffix stripper, enough for "returns"/"return" and "sorting"/"sort": what the
+    answerer and the confidence model compare words by (the FTS index stems on its own)."""
+    if token.endswith(("ches", "shes", "sses", "xes", "zes")) and len(token) >= 6:
+        return token[:-2]  # "matches" -> "match"; but "files" -> "file" below
+    for suffix in ("ing", "ed", "s"):
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            return token[: -len(suffix)]
+    return token
+
+
 def query_tokens(text: str) -> list[str]:
     """Distinct index tokens of a question, without :data:`QUERY_STOPWORDS`, first-seen order."""
     seen: dict[str, None] = {}

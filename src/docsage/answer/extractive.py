@@ -20,7 +20,14 @@ from docsage.observe import model_call, usage
 from docsage.ports import Embedder
 from docsage.retrieve import Retriever, SearchOptions, question_kind, title_match
 from docsage.text import Block as TextBlock
-from docsage.text import blocks, format_citations, index_tokens, query_tokens, split_sentences
+from docsage.text import (
+    blocks,
+    format_citations,
+    index_tokens,
+    query_tokens,
+    split_sentences,
+    stem,
+)
 from docsage.types import API_KINDS, EXTRACTIVE, Answer, Citation, Hit, Timings
 from docsage.untrusted import filter_links, reads_like_instructions
 
@@ -32,14 +39,6 @@ SECTION_ALONE_WORDS = 25
 """A quoted section shorter than this is a pointer: the next passages are quoted too."""
 
 
-def _stem(token: str) -> str:
-    """A crude suffix stripper, enough for "returns"/"return" and "sorting"/"sort"."""
-    for suffix in ("ing", "es", "ed", "s"):
-        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
-            return token[: -len(suffix)]
-    return token
-
-
 def _looks_like_code(unit: str) -> bool:
     lines = [line for line in unit.splitlines() if line.strip()]
     prompts = sum(line.lstrip().startswith((">>>", "...", "$ ", "#")) for line in lines)
@@ -48,7 +47,7 @@ def _looks_like_code(unit: str) -> bool:
 
 
 def _sentence_score(sentence: str, wanted: set[str], position: int) -> float:
-    tokens = {_stem(t) for t in index_tokens(sentence)}
+    tokens = {stem(t) for t in index_tokens(sentence)}
     overlap = len(wanted & tokens) / max(len(wanted), 1)
     score = overlap + 0.3 / (1 + position)
     # A doctest or a shell line proves less than the prose that explains it.
@@ -109,7 +108,7 @@ def _chosen(question: str, units: list[str], hit: Hit, limit: int) -> list[int]:
     An API entry always keeps its first sentence: that is its definition.
     """
     prose = [i for i, u in enumerate(units) if not _is_fenced(u)]
-    wanted = {_stem(t) for t in query_tokens(question)}
+    wanted = {stem(t) for t in query_tokens(question)}
     score = {i: _sentence_score(units[i], wanted, rank) for rank, i in enumerate(prose)}
     ranked = sorted(prose, key=lambda i: -score[i])
     chosen = set(ranked[:limit])
@@ -223,9 +222,9 @@ def _cut(paragraph: str, budget: int) -> str:
 
 def _coverage(question: str, hit: Hit, quote: str) -> int:
     """How many of the question's words the quote and its headings contain."""
-    wanted = {_stem(t) for t in query_tokens(question)}
+    wanted = {stem(t) for t in query_tokens(question)}
     said = " ".join([*hit.chunk.heading_path, quote])
-    return len(wanted & {_stem(t) for t in index_tokens(said)})
+    return len(wanted & {stem(t) for t in index_tokens(said)})
 
 
 def _heading_only(hit: Hit) -> bool:
