@@ -357,3 +357,30 @@ class TestIdentifierReranker(RerankerContract):
     @pytest.fixture
     def reranker(self) -> Reranker:
         return IdentifierReranker()
+
+
+def test_a_lookup_asked_in_its_sections_own_title_finds_that_section(tmp_path: Path) -> None:
+    """ "What should I put in user.name?" names code, so it is a lookup and the link prior
+    applies; but the FAQ entry titled with the very question is its answer (git FAQ dev set:
+    it ranked third under two hub pages). A lookup that only shares words with a heading is
+    left to the lookup priors (``test_each_prior_applies_to_its_kind_of_question``)."""
+    from dataclasses import replace as with_
+
+    store = SQLiteStore(tmp_path / "index.sqlite")
+    hub = make_update("c", "config.md", "user.name user name put the name in user.name")
+    faq = make_update("c", "faq.md", "Your personal name, as you write it.")
+    faq = with_(
+        faq,
+        chunks=[with_(faq.chunks[0], heading_path=("FAQ", "What should I put in user.name?"))],
+    )
+    linkers = [make_update("c", f"p{i}.md", f"page {i}", links=["config.md#s0"]) for i in range(30)]
+    store.apply("c", [hub, faq, *linkers], [])
+    retriever = Retriever(store, None, weights=FusionWeights(link_prior=3.0, title_prior=2.0))
+    try:
+        lexical = SearchOptions(mode="lexical")
+        top = retriever.search("What should I put in user.name?", "c", lexical).hits[0]
+        assert top.chunk.ref == "faq.md#s0"
+        top = retriever.search("put user.name", "c", lexical).hits[0]
+        assert top.chunk.ref == "config.md#s0"
+    finally:
+        store.close()

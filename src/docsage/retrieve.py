@@ -18,7 +18,7 @@ from docsage.errors import ConfigError, UsageError
 from docsage.fusion import FusionInput, get_fusion
 from docsage.observe import span
 from docsage.ports import Embedder, IndexReader, Reranker, ScoredChunk
-from docsage.text import query_tokens
+from docsage.text import query_tokens, words
 from docsage.types import API_KINDS, Hit
 
 Mode = Literal["hybrid", "lexical", "dense"]
@@ -94,6 +94,19 @@ def link_prior(inlinks: int, max_inlinks: int, weight: float) -> float:
 
 
 TITLE_MATCH_MIN = 0.6
+EXACT_TITLE = 0.9
+"""A heading whose words, all of them, are this near the question's (Dice) is the question
+asked the way its section is titled: it wins for a lookup too ("What should I put in
+user.name?" names code, but the FAQ entry titled with it is the answer, not the hub entries
+the link prior favours). "put user.name" shares its content words, not its wording."""
+
+
+def says_title(query: str, heading: str) -> bool:
+    """Whether the query is its heading, near word for word (case and punctuation aside)."""
+    asked = {w.lower() for w in words(query)}
+    titled = {w.lower() for w in words(heading)}
+    overlap = len(asked & titled)
+    return bool(overlap) and 2 * overlap / (len(asked) + len(titled)) >= EXACT_TITLE
 
 
 def title_match(question: frozenset[str], heading: str) -> float:
@@ -244,7 +257,7 @@ class Retriever:
         lookup = question_kind(query) == "lookup"
         link_weight = weights.link_prior if lookup else 0.0
         api_weight = weights.api_prior if lookup else 1.0
-        title_weight = 0.0 if lookup else weights.title_prior
+        title_weight = weights.title_prior
         counts = self.store.link_counts(collection) if link_weight > 0 else {}
         top = max(counts.values(), default=0)
         question = frozenset(query_tokens(query)) if title_weight > 0 else frozenset()
@@ -252,7 +265,10 @@ class Retriever:
 
         def prior(hit: Hit) -> float:
             heading = hit.chunk.heading
-            by_title = title_prior(title_match(question, heading), title_weight, link_weight)
+            match = title_match(question, heading)
+            if lookup and not says_title(query, heading):
+                match = 0.0
+            by_title = title_prior(match, title_weight, link_weight)
             return (
                 link_prior(counts.get(hit.chunk.ref, 0), top, link_weight)
                 * (api_weight if hit.chunk.kind in API_KINDS else 1.0)
