@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE.parent / "src" / "docsage" / "answer" / "calibration.json"
 GOLDEN = HERE.parent / "tests" / "data" / "golden"
 FITTED = ("python", "sqlalchemy", "git")
-FEATURES = ("w_dense", "w_coverage", "w_unknown", "w_unanswered")
+FEATURES = ("w_dense", "w_coverage", "w_unknown")
 
 
 @dataclass(frozen=True)

@@ -44,28 +44,9 @@ def test_confidence_takes_the_best_cosine_among_the_hits_an_answer_draws_on() ->
     hits[CONFIDENCE_DEPTH - 1] = hit(CONFIDENCE_DEPTH - 1, 0.7)  # last one that counts
     hits[CONFIDENCE_DEPTH] = hit(CONFIDENCE_DEPTH, 0.9)  # one past the depth: ignored
     hits[0] = hit(0, None)  # a lexical hit without a vector counts as 0
-    dense, cover, unknown, unanswered = confidence_features("retry failed job", hits, 2)
-    assert dense == 0.7 and cover == 1.0 and unknown == 2.0 and unanswered == 0.0
-    assert confidence_features("retry", [], 0) == (0.0, 0.0, 0.0, 1.0)
-
-
-def test_unanswered_terms_counts_question_words_no_passage_an_answer_draws_on_has() -> None:
-    from docsage.answer.confidence import CONFIDENCE_DEPTH, unanswered_terms
-    from docsage.testing.store_contract import make_chunk
-    from docsage.types import Hit
-
-    def hit(text: str, heading: str = "Pushing") -> Hit:
-        chunk = make_chunk("c", "push.md", text, anchor="push", heading_path=("Guide", heading))
-        return Hit(chunk=chunk, score=1.0)
-
-    limits = [hit("The receiving side unpacks objects when a push is small.")]
-    question = "What is the largest file GitHub will accept in a push?"
-    assert unanswered_terms(question, limits) == 4  # accept, file, github, largest
-    # A word in a heading counts as said; so does one in any hit up to the depth, not beyond.
-    said = [*limits, hit("GitHub accepts files up to the largest size.", "Files")]
-    assert unanswered_terms(question, said) == 0
-    buried = [*limits * CONFIDENCE_DEPTH, said[1]]
-    assert unanswered_terms(question, buried) == 4
+    dense, cover, unknown = confidence_features("retry failed job", hits, 2)
+    assert dense == 0.7 and cover == 1.0 and unknown == 2.0
+    assert confidence_features("retry", [], 0) == (0.0, 0.0, 0.0)
 
 
 def test_unknown_terms_counts_words_no_chunk_of_the_collection_uses() -> None:
@@ -92,8 +73,8 @@ def test_a_question_naming_what_the_docs_never_mention_is_less_confident() -> No
 
     calibration = load_calibration()
     assert calibration.w_unknown < 0
-    covered = confidence((0.6, 0.5, 0.0, 0.0), calibration)
-    assert covered > calibration.threshold > confidence((0.6, 0.5, 1.0, 0.0), calibration)
+    covered = confidence((0.6, 0.5, 0.0), calibration)
+    assert covered > calibration.threshold > confidence((0.6, 0.5, 1.0), calibration)
 
 
 FAQ_SECTION = """Yes. Set max_retries on the queue; a failed job is attempted again after a

@@ -1,21 +1,16 @@
-"""How sure an answerer may be that the docs cover a question: a logistic function of four
+"""How sure an answerer may be that the docs cover a question: a logistic function of three
 retrieval signals whose weights and abstention threshold are fitted on data by
 ``benchmarks/calibrate.py`` and shipped in ``calibration.json``; nothing here is a
 hand-picked cut-off.
 
 The signals: the best dense cosine among the hits an answer draws on, the share of the
-question's terms the best passage contains, how many of the question's uncommon words the
-collection never uses at all, and how many of its words none of the hits an answer draws on
-contains. The third is what tells "How do I connect SQLAlchemy to Cassandra?" from an
-answerable question: its nearest section is as close as an answer's, but no page of the docs
-says "Cassandra". Only words uncommon in general English count there (wordfreq's Zipf
-frequency below ``RARE_ZIPF``): a small project's docs need not use "happens" or
-"everything" for a question that says them to be answerable, while a product name or a term
-of art that the docs never mention is what an off-topic question names. The fourth catches
-the question whose product the docs do mention somewhere, but never where they talk about
-what is asked: "What is the largest file GitHub will accept in a push?" finds the git docs'
-push limits, none of which say "GitHub", "largest" or "rejects"; an answerable question's
-words are nearly all in the passages that answer it.
+question's terms the best passage contains, and how many of the question's uncommon words
+the collection never uses at all. The last is what tells "How do I connect SQLAlchemy to
+Cassandra?" from an answerable question: its nearest section is as close as an answer's,
+but no page of the docs says "Cassandra". Only words uncommon in general English count
+(wordfreq's Zipf frequency below ``RARE_ZIPF``): a small project's docs need not use
+"happens" or "everything" for a question that says them to be answerable, while a product
+name or a term of art that the docs never mention is what an off-topic question names.
 """
 
 from __future__ import annotations
@@ -29,7 +24,7 @@ from importlib import resources
 
 from docsage.ports import IndexReader
 from docsage.retrieve import focus_query
-from docsage.text import QUERY_STOPWORDS, index_tokens, query_tokens, stem
+from docsage.text import QUERY_STOPWORDS, index_tokens, query_tokens
 from docsage.types import Hit
 
 CONFIDENCE_DEPTH = 8  # the hits an answer draws on; calibration.json is fitted at this depth
@@ -41,18 +36,17 @@ uses per million words. "kafka" 2.97, "graphql" 1.66 and typos are below it; "ou
 ``benchmarks/calibrate.py``): 4.0 makes no difference on the large corpora and abstains on
 twice as many answerable golden questions."""
 
-Features = tuple[float, float, float, float]
+Features = tuple[float, float, float]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Calibration:
     """confidence = sigmoid(w_dense * dense + w_coverage * coverage + w_unknown * unknown
-    + w_unanswered * unanswered + bias)."""
+    + bias)."""
 
     w_dense: float
     w_coverage: float
     w_unknown: float
-    w_unanswered: float
     bias: float
     threshold: float
 
@@ -60,7 +54,7 @@ class Calibration:
 @lru_cache(maxsize=1)
 def load_calibration() -> Calibration:
     raw = json.loads(resources.files("docsage.answer").joinpath("calibration.json").read_text())
-    names = ("w_dense", "w_coverage", "w_unknown", "w_unanswered", "bias", "threshold")
+    names = ("w_dense", "w_coverage", "w_unknown", "bias", "threshold")
     return Calibration(**{k: float(raw[k]) for k in names})
 
 
@@ -105,43 +99,24 @@ def unknown_terms(store: IndexReader, collection: str, question: str) -> int:
     return sum(1 for n in store.term_counts(collection, terms).values() if n == 0)
 
 
-def unanswered_terms(question: str, hits: list[Hit]) -> int:
-    """How many of the question's vocabulary terms (:func:`vocabulary_terms`) none of the
-    first ``CONFIDENCE_DEPTH`` hits contains, in its title, anchor, headings or text (words
-    compared by :func:`docsage.text.stem`: "accepts" says "accept")."""
-    have: set[str] = set()
-    for hit in hits[:CONFIDENCE_DEPTH]:
-        chunk = hit.chunk
-        said = f"{chunk.title} {chunk.anchor} {' '.join(chunk.heading_path)} {chunk.text}"
-        have.update(stem(t) for t in index_tokens(said))
-    terms = vocabulary_terms(question)
-    return sum(1 for term in terms if not {stem(t) for t in index_tokens(term)} <= have)
-
-
 def confidence_features(question: str, hits: list[Hit], unknown: int) -> Features:
     """(best dense cosine among the first ``CONFIDENCE_DEPTH`` hits, coverage of the top hit,
-    ``unknown`` terms, terms none of those hits contains).
+    ``unknown`` terms).
 
     The cosine is taken over all the hits an answer may quote, not only the first few, so
     the feature does not move when fusion reorders them."""
     if not hits:
-        return (0.0, 0.0, float(unknown), float(len(vocabulary_terms(question))))
+        return (0.0, 0.0, float(unknown))
     dense = max((h.dense_score or 0.0) for h in hits[:CONFIDENCE_DEPTH])
-    return (
-        dense,
-        coverage(question, hits[0]),
-        float(unknown),
-        float(unanswered_terms(question, hits)),
-    )
+    return (dense, coverage(question, hits[0]), float(unknown))
 
 
 def confidence(features: Features, calibration: Calibration) -> float:
-    dense, cover, unknown, unanswered = features
+    dense, cover, unknown = features
     z = (
         calibration.w_dense * dense
         + calibration.w_coverage * cover
         + calibration.w_unknown * unknown
-        + calibration.w_unanswered * unanswered
         + calibration.bias
     )
     return 1.0 / (1.0 + math.exp(-z))
