@@ -206,3 +206,15 @@ def test_a_quoted_example_is_dedented_cut_and_kept_closed() -> None:
     lines = quote.split("\n")
     assert lines[:3] == ["Run every step like this:", "````", "step_0()"], "dedented"
     assert lines[-2:] == ["...", "````"] and len(lines) == MAX_CODE_LINES + 4
+
+
+def test_a_section_titled_with_the_question_but_holding_no_text_is_not_the_answer() -> None:
+    from docsage.answer.extractive import compose, section_answer
+
+    question = "How do I sort a list by a key?"
+    empty = _guide_hit("Sorting a list by a key", "Sorting a list by a key")
+    assert section_answer(question, empty) == ""
+    text, citations = compose(question, [empty, _guide_hit(SORTING, "Sorting", "howto.md", 0.9)])
+    assert text.startswith("Lists have a sort method") and [c.source for c in citations] == [
+        "howto.md"
+    ]

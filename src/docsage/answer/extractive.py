@@ -194,6 +194,8 @@ def section_answer(question: str, hit: Hit) -> str:
     asked = frozenset(query_tokens(question))
     if question_kind(question) != "conceptual" or title_match(asked, heading) <= 0:
         return ""
+    if _heading_only(hit):
+        return ""  # a section with no text of its own ("Engine and Connection Use") says nothing
     kept: list[str] = []
     words = 0
     for block in blocks(hit.chunk.text):
