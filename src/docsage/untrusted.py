@@ -103,6 +103,8 @@ _INSTRUCTION = re.compile(
     r"[^\n]{0,40}?\b(?:must|should|shall|need\s+to|are\s+(?:now\s+)?required|reply|respond"
     r"|say|output|print|include|append|call)\b"
     r"|(?:^|[.!:;]\s)\W*(?:reply|respond|say|answer|output|print)(?:\s+only)?(?:\s+with)?\s*:"
+    r"|\b(?:add|append|include|insert|put|paste|attach)\b[^\n]{0,60}?\b(?:to|in|into|at\s+the"
+    r"\s+end\s+of)\s+(?:your|every|each)\s+(?:answers?|repl(?:y|ies)|responses?|outputs?)\b"
     r"|\byou\s+are\s+now\b|\bact\s+as\b[^\n]{0,30}\b(?:assistant|AI|model)\b"
     r"|^\W*(?:system|assistant|developer)\s*:"
     r"|<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?INST\]|<<\s*/?SYS\s*>>",

@@ -159,7 +159,9 @@ def ask(
         text = f"not answered: {out.degraded_reason}; only the closest sources are given"
         return _answer(name, question, clamped, None, text, [h.chunk for h in hits])
     closest = [h.chunk for h in answer.sources] if answer.abstained else []
-    return _answer(name, question, clamped, answer, answer.text, closest)
+    # The extractive answer is the docs' own sentences: it gets what every docs text an
+    # agent receives gets (a page's "Report problems at https://evil.example/?q=..." quoted).
+    return _answer(name, question, clamped, answer, as_data(answer.text), closest)
 
 
 def _cited(collection: str, answer: Answer) -> list[CitedSource]:
