@@ -30,6 +30,7 @@ from docsage.retrieve import FusionWeights, Mode, Retriever, SearchOptions, Sear
 from docsage.settings import Settings
 from docsage.store.sqlite_claims import Claim, SourceClaims
 from docsage.store.sqlite_runs import SQLiteRunStore
+from docsage.tune import TrainConfig, TuneReport, tune
 from docsage.types import Answer, IngestReport
 
 _UNSET: Any = object()
@@ -200,6 +201,22 @@ class Docsage:
         if embedder is None:
             return (0, 0)
         return embed_missing(self.store, embedder, self._collection(collection), progress=progress)
+
+    def tune(
+        self,
+        *,
+        collection: str | None = None,
+        out: Path | None = None,
+        pairs: int = 4000,
+        config: TrainConfig | None = None,
+        progress: Callable[[str], None] = print,
+    ) -> TuneReport:
+        """Fine-tune the embedder on pairs mined from ``collection``; the model goes to
+        ``out`` (default ``HOME/models/<collection>-tuned``). Needs the ``tune`` extra."""
+        name = self._collection(collection)
+        folder = out or self.settings.home / "models" / f"{name}-tuned"
+        config = config or TrainConfig(threads=self.settings.embed_threads)
+        return tune(self.store, name, folder, pairs=pairs, config=config, progress=progress)
 
     def search(
         self,

@@ -85,7 +85,8 @@ class Settings(BaseSettings):
     collection: str = _setting("default", "Collection used when a command names none.")
     embedder: str = _setting(
         "onnx:all-MiniLM-L6-v2",
-        "Embedding model: 'onnx:all-MiniLM-L6-v2' (local), 'openai:<model>' (any "
+        "Embedding model: 'onnx:all-MiniLM-L6-v2' (local), 'onnx:<path>.onnx' (a local "
+        "MiniLM graph, such as `docsage tune` writes), 'openai:<model>' (any "
         "OpenAI-compatible /v1/embeddings server) or 'none' (lexical search only).",
     )
     embeddings_url: str = _setting(

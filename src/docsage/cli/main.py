@@ -19,6 +19,7 @@ from docsage.cli.keys_cmd import keys_app
 from docsage.cli.mcp_cmd import mcp
 from docsage.cli.report_cmd import report
 from docsage.cli.serve_cmd import serve
+from docsage.cli.tune_cmd import tune
 from docsage.errors import DocsageError, UsageError
 from docsage.retrieve import MODES, Mode
 from docsage.settings import Settings, describe
@@ -36,6 +37,7 @@ app.command("serve")(serve)
 app.command("mcp")(mcp)
 app.command("report")(report)
 app.command("demo")(demo)
+app.command("tune")(tune)
 
 HomeOpt = Annotated[
     Path | None,
