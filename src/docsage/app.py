@@ -30,7 +30,7 @@ from docsage.retrieve import FusionWeights, Mode, Retriever, SearchOptions, Sear
 from docsage.settings import Settings
 from docsage.store.sqlite_claims import Claim, SourceClaims
 from docsage.store.sqlite_runs import SQLiteRunStore
-from docsage.tune import TrainConfig, TuneReport, tune
+from docsage.tune import TrainConfig, TuneReport, require_torch, tune
 from docsage.types import Answer, IngestReport
 
 _UNSET: Any = object()
@@ -213,6 +213,7 @@ class Docsage:
     ) -> TuneReport:
         """Fine-tune the embedder on pairs mined from ``collection``; the model goes to
         ``out`` (default ``HOME/models/<collection>-tuned``). Needs the ``tune`` extra."""
+        require_torch()
         name = self._collection(collection)
         folder = out or self.settings.home / "models" / f"{name}-tuned"
         config = config or TrainConfig(threads=self.settings.embed_threads)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from docsage.app import Docsage
 from docsage.cli import render
@@ -210,5 +211,6 @@ def main() -> None:
     try:
         app()
     except DocsageError as exc:
-        render.err_console.print(f"[red]error:[/] {exc}")
+        # The message is text, not markup: "pip install 'docsage[tune]'" keeps its brackets.
+        render.err_console.print(f"[red]error:[/] {escape(str(exc))}")
         sys.exit(2 if isinstance(exc, UsageError) else 1)
