@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import random
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,7 +109,7 @@ def train(pairs: Sequence[Pair], config: TrainConfig, progress: Progress = print
         loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
         scheduler.step()
-        result.losses.append(float(loss))
+        result.losses.append(float(loss.detach()))
         result.steps = step
         if step % 10 == 0 or step == len(batches):
             elapsed = time.perf_counter() - start
@@ -131,7 +132,10 @@ def export_onnx(model: MiniLM, path: Path) -> Path:
     shapes = {
         name: {0: batch, 1: seq} for name in ("input_ids", "attention_mask", "token_type_ids")
     }
-    with torch.no_grad():
+    # The exporter's own deprecation notes (torch internals) are not ours to fix.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", UserWarning)
         torch.onnx.export(
             model,
             (ids, torch.ones_like(ids), torch.zeros_like(ids)),
@@ -141,13 +145,46 @@ def export_onnx(model: MiniLM, path: Path) -> Path:
             dynamic_shapes=shapes,
             dynamo=True,
             external_data=False,
+            verbose=False,
         )
     return path
 
 
 def quantize_int8(src: Path, dest: Path) -> Path:
-    """Dynamic int8 quantisation of the weights (ONNX Runtime), as the shipped default is."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    """The graph with each MatMul weight stored as int8 and one fp32 scale per output column
+    (symmetric: ``w ~= q * max|w_col| / 127``), turned back into fp32 by a ``Cast`` and a
+    ``Mul`` before its MatMul, as the shipped int8 model is stored.
 
-    quantize_dynamic(str(src), str(dest), weight_type=QuantType.QInt8)
+    Weight-only: the activations stay fp32, so a text gets the same vector in any batch.
+    (ONNX Runtime's ``quantize_dynamic`` also quantises each batch's activations with one
+    scale, which made vectors depend on what they were batched with, and cost accuracy.)
+    """
+    import numpy as np
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(src))
+    graph = model.graph
+    weights = {i.name: i for i in graph.initializer if len(i.dims) == 2}
+    names = sorted({n.input[1] for n in graph.node if n.op_type == "MatMul"} & set(weights))
+    nodes = []
+    for name in names:
+        w = numpy_helper.to_array(weights[name]).astype(np.float32)
+        scale = np.maximum(np.abs(w).max(axis=0), 1e-12) / 127.0
+        q = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+        graph.initializer.remove(weights[name])
+        graph.initializer.extend(
+            [
+                numpy_helper.from_array(q, f"{name}.int8"),
+                numpy_helper.from_array(scale, f"{name}.scale"),
+            ]
+        )
+        nodes += [
+            helper.make_node("Cast", [f"{name}.int8"], [f"{name}.f"], to=onnx.TensorProto.FLOAT),
+            helper.make_node("Mul", [f"{name}.f", f"{name}.scale"], [name]),
+        ]
+    for node in reversed(nodes):  # they read only initializers: first in topological order
+        graph.node.insert(0, node)
+    onnx.checker.check_model(model)
+    onnx.save(model, str(dest))
     return dest
