@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -170,3 +173,27 @@ class TestTunedOnnxEmbedder(EmbedderContract):
     @classmethod
     def embedder(cls, tuned: Path) -> OnnxMiniLM:
         return OnnxMiniLM(batch_size=8, model_path=tuned)
+
+
+def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCSAGE_")}
+    env |= {"DOCSAGE_HOME": str(home), "DOCSAGE_EMBEDDER": "none", "COLUMNS": "200"}
+    command = [str(Path(sys.executable).parent / "docsage"), "tune", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is not None, reason="torch is installed")
+def test_without_the_extra_the_command_names_the_install(home: Path) -> None:
+    result = _cli(home, "-c", "tiny")
+    assert result.returncode == 2
+    assert "pip install 'docsage[tune]'" in result.stderr
+
+
+@pytest.mark.slow
+@needs_torch
+def test_the_command_prints_the_setting_that_uses_the_model(home: Path, tmp_path: Path) -> None:
+    result = _cli(home, "-c", "tiny", "--pairs", "6", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "mined 6 pairs from 18 chunks" in result.stdout
+    assert f"use it with: DOCSAGE_EMBEDDER=onnx:{tmp_path / 'model.int8.onnx'}" in result.stdout
+    assert (tmp_path / "model.int8.onnx").is_file()

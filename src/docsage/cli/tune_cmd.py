@@ -30,10 +30,10 @@ def tune(
     ] = None,
 ) -> None:
     """Fine-tune the embedder on (title or heading -> text) pairs mined from a collection,
-    export it to ONNX and print the setting that uses it. Needs: pip install 'docsage[tune]'.
+    export it to ONNX and print the setting that uses it. Needs the optional tune extra
+    (torch).
 
-    Re-embed afterwards with that setting (`docsage embed -c NAME`): vectors are kept per
-    model, so the default's stay and switching back costs nothing."""
+    Then re-embed with that setting: docsage embed -c NAME."""
     with Docsage(Settings.from_env(home=home)) as ds:
         config = TrainConfig(epochs=epochs, threads=ds.settings.embed_threads)
         report = ds.tune(collection=collection, out=out, pairs=pairs, config=config, progress=echo)
