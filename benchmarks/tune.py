@@ -93,7 +93,7 @@ def main() -> None:
     )
     parser.add_argument("--corpus", choices=["scifact", "sqlalchemy-faq"], default="scifact")
     parser.add_argument("--home", type=Path, default=Path("/tmp/tune-home"))
-    parser.add_argument("--pairs", type=int, default=4000)
+    parser.add_argument("--pairs", type=int, default=2000)
     parser.add_argument("--model", type=Path, help="an already tuned model: skip training")
     parser.add_argument("--fp32", action="store_true", help="also measure the fp32 export")
     parser.add_argument("--no-write", action="store_true", help="print only")

@@ -207,17 +207,19 @@ class Docsage:
         *,
         collection: str | None = None,
         out: Path | None = None,
-        pairs: int = 4000,
+        pairs: int | None = None,
         config: TrainConfig | None = None,
         progress: Callable[[str], None] = print,
     ) -> TuneReport:
         """Fine-tune the embedder on pairs mined from ``collection``; the model goes to
-        ``out`` (default ``HOME/models/<collection>-tuned``). Needs the ``tune`` extra."""
+        ``out`` (default ``HOME/models/<collection>-tuned``), at most ``pairs`` pairs (default
+        the ``tune_pairs`` setting). Needs the ``tune`` extra."""
         require_torch()
         name = self._collection(collection)
         folder = out or self.settings.home / "models" / f"{name}-tuned"
         config = config or TrainConfig(threads=self.settings.embed_threads)
-        return tune(self.store, name, folder, pairs=pairs, config=config, progress=progress)
+        limit = pairs or self.settings.tune_pairs
+        return tune(self.store, name, folder, pairs=limit, config=config, progress=progress)
 
     def search(
         self,

@@ -19,7 +19,12 @@ def echo(line: str) -> None:
 
 def tune(
     collection: Annotated[str, typer.Option("--collection", "-c", help="Collection to tune on.")],
-    pairs: Annotated[int, typer.Option("--pairs", min=2, help="At most this many pairs.")] = 4000,
+    pairs: Annotated[
+        int | None,
+        typer.Option(
+            "--pairs", min=2, help="At most this many pairs (default: DOCSAGE_TUNE_PAIRS)."
+        ),
+    ] = None,
     epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the pairs.")] = 1,
     out: Annotated[
         Path | None,

@@ -63,7 +63,7 @@ def tune(
     collection: str,
     out: Path,
     *,
-    pairs: int = 4000,
+    pairs: int,
     config: TrainConfig | None = None,
     progress: Callable[[str], None] = print,
 ) -> TuneReport:
