@@ -30,6 +30,7 @@ from docsage.retrieve import FusionWeights, Mode, Retriever, SearchOptions, Sear
 from docsage.settings import Settings
 from docsage.store.sqlite_claims import Claim, SourceClaims
 from docsage.store.sqlite_runs import SQLiteRunStore
+from docsage.tune import TrainConfig, TuneReport, require_torch, tune
 from docsage.types import Answer, IngestReport
 
 _UNSET: Any = object()
@@ -200,6 +201,25 @@ class Docsage:
         if embedder is None:
             return (0, 0)
         return embed_missing(self.store, embedder, self._collection(collection), progress=progress)
+
+    def tune(
+        self,
+        *,
+        collection: str | None = None,
+        out: Path | None = None,
+        pairs: int | None = None,
+        config: TrainConfig | None = None,
+        progress: Callable[[str], None] = print,
+    ) -> TuneReport:
+        """Fine-tune the embedder on pairs mined from ``collection``; the model goes to
+        ``out`` (default ``HOME/models/<collection>-tuned``), at most ``pairs`` pairs (default
+        the ``tune_pairs`` setting). Needs the ``tune`` extra."""
+        require_torch()
+        name = self._collection(collection)
+        folder = out or self.settings.home / "models" / f"{name}-tuned"
+        config = config or TrainConfig(threads=self.settings.embed_threads)
+        limit = pairs or self.settings.tune_pairs
+        return tune(self.store, name, folder, pairs=limit, config=config, progress=progress)
 
     def search(
         self,

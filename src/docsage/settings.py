@@ -85,7 +85,8 @@ class Settings(BaseSettings):
     collection: str = _setting("default", "Collection used when a command names none.")
     embedder: str = _setting(
         "onnx:all-MiniLM-L6-v2",
-        "Embedding model: 'onnx:all-MiniLM-L6-v2' (local), 'openai:<model>' (any "
+        "Embedding model: 'onnx:all-MiniLM-L6-v2' (local), 'onnx:<path>.onnx' (a local "
+        "MiniLM graph, such as `docsage tune` writes), 'openai:<model>' (any "
         "OpenAI-compatible /v1/embeddings server) or 'none' (lexical search only).",
     )
     embeddings_url: str = _setting(
@@ -94,6 +95,11 @@ class Settings(BaseSettings):
     embeddings_api_key: str = _setting("", "API key sent to the embeddings server, if any.")
     embed_threads: int | None = _setting(
         None, "ONNX Runtime threads for the local embedder; unset = all cores."
+    )
+    tune_pairs: int = _setting(
+        2000,
+        "At most this many (title or heading -> text) pairs for `docsage tune`: about 12 "
+        "minutes of training on 2 cores for 256-token passages.",
     )
     max_file_bytes: int = _setting(10 * 1024 * 1024, "Files larger than this are skipped.")
     max_chunks_per_file: int | None = _setting(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from docsage.app import Docsage
 from docsage.cli import render
@@ -19,6 +20,7 @@ from docsage.cli.keys_cmd import keys_app
 from docsage.cli.mcp_cmd import mcp
 from docsage.cli.report_cmd import report
 from docsage.cli.serve_cmd import serve
+from docsage.cli.tune_cmd import tune
 from docsage.errors import DocsageError, UsageError
 from docsage.retrieve import MODES, Mode
 from docsage.settings import Settings, describe
@@ -36,6 +38,7 @@ app.command("serve")(serve)
 app.command("mcp")(mcp)
 app.command("report")(report)
 app.command("demo")(demo)
+app.command("tune")(tune)
 
 HomeOpt = Annotated[
     Path | None,
@@ -208,5 +211,6 @@ def main() -> None:
     try:
         app()
     except DocsageError as exc:
-        render.err_console.print(f"[red]error:[/] {exc}")
+        # The message is text, not markup: "pip install 'docsage[tune]'" keeps its brackets.
+        render.err_console.print(f"[red]error:[/] {escape(str(exc))}")
         sys.exit(2 if isinstance(exc, UsageError) else 1)

@@ -8,6 +8,7 @@ costs as much as real tokens, stays small; that is most of the speed on a 2-core
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import os
 from collections.abc import Sequence
@@ -42,19 +43,37 @@ def model_files() -> tuple[Path, Path]:
     return onnx_dir / "model.onnx", TOKENIZER
 
 
+def file_model_name(path: Path) -> str:
+    """The name vectors from an ONNX file are stored under: its stem and content hash, so a
+    re-tuned model at the same path never reuses the old model's vectors."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return f"{path.stem}@{digest.hexdigest()[:12]}"
+
+
 class OnnxMiniLM:
-    """The default embedder. ``threads`` defaults to the machine's cores."""
+    """The default embedder. ``threads`` defaults to the machine's cores. ``model_path``
+    runs another MiniLM graph with the same inputs and outputs (``docsage tune``'s)."""
 
     name = MODEL_NAME
     dim = DIM
 
     def __init__(
-        self, *, batch_size: int = 64, batch_tokens: int = 2048, threads: int | None = None
+        self,
+        *,
+        batch_size: int = 64,
+        batch_tokens: int = 2048,
+        threads: int | None = None,
+        model_path: Path | None = None,
     ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        onnx_path, tok_path = model_files()
+        onnx_path, tok_path = model_files() if model_path is None else (model_path, TOKENIZER)
+        if model_path is not None:
+            self.name = file_model_name(model_path)
         self.batch_size = batch_size
         self.batch_tokens = batch_tokens
         self._tokenizer: Any = Tokenizer.from_file(str(tok_path))
@@ -116,7 +135,16 @@ class OnnxMiniLM:
 
 
 def embedder(model: str, config: EmbedderConfig) -> OnnxMiniLM:
-    """``onnx:all-MiniLM-L6-v2`` (the only model shipped; ``onnx:`` alone means it too)."""
+    """``onnx:all-MiniLM-L6-v2`` (the only model shipped; ``onnx:`` alone means it too), or
+    ``onnx:<path>.onnx``: a MiniLM graph on disk, such as one ``docsage tune`` wrote."""
+    if model.endswith(".onnx"):
+        path = Path(model).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"no ONNX model at {path}; `docsage tune` writes one")
+        return OnnxMiniLM(threads=config.threads or None, model_path=path)
     if model not in {"all-MiniLM-L6-v2", ""}:
-        raise ConfigError(f"the local ONNX embedder ships only all-MiniLM-L6-v2, not {model!r}")
+        raise ConfigError(
+            f"the local ONNX embedder ships only all-MiniLM-L6-v2, not {model!r} "
+            "(or give the path of a .onnx file)"
+        )
     return OnnxMiniLM(threads=config.threads or None)
