@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.docsage-installed
 
-.PHONY: install demo test test-fast lint bench calibrate clean llamacpp
+.PHONY: install demo test test-fast lint bench calibrate clean llamacpp tune
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ install: $(STAMP)
 llamacpp: install
 	PYTHON=$(BIN)/python scripts/install-llamacpp.sh
 
+# Optional: the tune extra (`docsage tune`; torch 2.13 CPU, ~750 MB, about 3 minutes) so that
+# its real fine-tune tests run too.
+tune: install
+	$(BIN)/python -m pip install --quiet -e ".[dev,tune]"
+
 demo: install
 	$(BIN)/docsage demo
 
@@ -29,8 +34,9 @@ lint: install
 	$(BIN)/vulture src/docsage vulture_allowlist.py --min-confidence 60
 
 # The suite includes tests against a real llama.cpp server: `llamacpp` builds its wheel once
-# (about 4 minutes on 2 cores, cached in ~/.cache/docsage-wheels) and installs it.
-test: lint llamacpp
+# (about 4 minutes on 2 cores, cached in ~/.cache/docsage-wheels) and installs it; and a
+# real fine-tune of the embedder (`tune`).
+test: lint llamacpp tune
 	$(BIN)/pytest -q
 
 # The quick loop while editing: lint plus every test not marked slow (no real embedding model,
