@@ -84,7 +84,6 @@ CLOSE = 0.75
 """... unless retrieval scored it this close to the lead: a paraphrase ("two jobs editing one
 report at the same moment" for a mutex) shares meaning, not words."""
 _HOW = re.compile(r"\bhow\s+(?:do|does|can|could|should|would|to|is|are)\b|\bexamples?\b", re.I)
-_FENCED = re.compile(r"^\s*(`{3,}|~{3,})")
 
 
 def asks_how(question: str) -> bool:
@@ -92,24 +91,24 @@ def asks_how(question: str) -> bool:
     return bool(_HOW.search(question))
 
 
-def _is_fenced(unit: str) -> bool:
-    return bool(_FENCED.match(unit))
+def _units(hit: Hit) -> list[TextBlock]:
+    """The passage's sentences and whole fenced examples (``code``), in order, none that
+    reads like an instruction to an AI (see ``_quotable``)."""
+    units: list[TextBlock] = []
+    for block in blocks(hit.chunk.text):
+        pieces = [block.text] if block.code else split_sentences(block.text)
+        units.extend(TextBlock(p, block.code) for p in pieces if p.strip() and _quotable(p))
+    return units
 
 
-def _units(hit: Hit) -> list[str]:
-    """The passage's sentences and whole fenced examples, in order, none that reads like an
-    instruction to an AI (see ``_quotable``)."""
-    return [u for u in split_sentences(hit.chunk.text) if u.strip() and _quotable(u)]
-
-
-def _chosen(question: str, units: list[str], hit: Hit, limit: int) -> list[int]:
+def _chosen(question: str, units: list[TextBlock], hit: Hit, limit: int) -> list[int]:
     """Indices of the prose sentences that best answer the question, in passage order.
 
     An API entry always keeps its first sentence: that is its definition.
     """
-    prose = [i for i, u in enumerate(units) if not _is_fenced(u)]
+    prose = [i for i, u in enumerate(units) if not u.code]
     wanted = {stem(t) for t in query_tokens(question)}
-    score = {i: _sentence_score(units[i], wanted, rank) for rank, i in enumerate(prose)}
+    score = {i: _sentence_score(units[i].text, wanted, rank) for rank, i in enumerate(prose)}
     ranked = sorted(prose, key=lambda i: -score[i])
     chosen = set(ranked[:limit])
     if hit.chunk.kind in API_KINDS and prose:
@@ -121,14 +120,14 @@ def _example(unit: str) -> str:
     """A fenced example, dedented (an entry's body is quoted from inside its ``def``) and cut
     after ``MAX_CODE_LINES`` lines of code, the fence kept closed."""
     opening, *code = unit.strip("\n").split("\n")
-    fence = opening.strip()[:3]
+    opening = opening.strip()
+    fence = opening[: len(opening) - len(opening.lstrip(opening[0]))]  # the ``` or ~~~ run
     if code and code[-1].strip().startswith(fence):
         code.pop()  # the closing line; a fence the chunk never closed is closed here
     code = textwrap.dedent("\n".join(code)).split("\n")
     if len(code) > MAX_CODE_LINES:
         code = [*code[:MAX_CODE_LINES], "..."]
-    marks = re.match(r"`+|~+", opening.strip())
-    return "\n".join([opening.strip(), *code, marks.group(0) if marks else fence])
+    return "\n".join([opening, *code, fence])
 
 
 def passage_quote(question: str, hit: Hit, limit: int = MAX_SENTENCES) -> str:
@@ -140,22 +139,23 @@ def passage_quote(question: str, hit: Hit, limit: int = MAX_SENTENCES) -> str:
     units = _units(hit)
     chosen = _chosen(question, units, hit, limit)
     if not chosen:
-        examples = [u for u in units if _is_fenced(u)]
+        examples = [u.text for u in units if u.code]
         return _example(examples[0]) if examples else ""
     keep = set(chosen)
     for i in chosen:
-        if units[i].rstrip().endswith(":") and i + 1 < len(units) and _is_fenced(units[i + 1]):
+        if units[i].text.rstrip().endswith(":") and i + 1 < len(units) and units[i + 1].code:
             keep.add(i + 1)
-    if asks_how(question) and not any(_is_fenced(units[i]) for i in keep):
-        after = (i for i in range(chosen[0] + 1, len(units)) if _is_fenced(units[i]))
+    if asks_how(question) and not any(units[i].code for i in keep):
+        after = (i for i in range(chosen[0] + 1, len(units)) if units[i].code)
         keep.update(list(after)[:1])
-    out = ""
+    runs: list[TextBlock] = []  # sentences of one run of prose joined, each example alone
     for i in sorted(keep):
-        if _is_fenced(units[i]):
-            out = f"{out}\n{_example(units[i])}\n" if out else f"{_example(units[i])}\n"
+        unit = units[i]
+        if not unit.code and runs and not runs[-1].code:
+            runs[-1] = TextBlock(f"{runs[-1].text} {unit.text}", False)
         else:
-            out = f"{out} {units[i]}" if out and not out.endswith("\n") else f"{out}{units[i]}"
-    return out.strip()
+            runs.append(TextBlock(_example(unit.text), True) if unit.code else unit)
+    return "\n".join(r.text for r in runs).strip()
 
 
 def _evidence(hits: list[Hit]) -> list[Hit]:
@@ -292,7 +292,7 @@ def compose(question: str, hits: list[Hit]) -> tuple[str, tuple[Citation, ...]]:
             continue
         first = not quoted and not citations
         quote = passage_quote(question, hit, LEAD_SENTENCES if first else MAX_SENTENCES)
-        bare_code = all(_is_fenced(u) for u in split_sentences(quote))
+        bare_code = all(b.code for b in blocks(quote))
         if not quote or (bare_code and not first and not asks_how(question)):
             continue  # bare code is worth quoting first, or as the how-question's example
         quoted.append((hit, quote))
