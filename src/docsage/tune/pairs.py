@@ -1,7 +1,7 @@
 """Training pairs mined from a collection's own chunks: (query-like text, passage).
 
 - a record (a JSONL line such as a SciFact abstract): its title -> its text;
-- an API entry (a function, class, module or API section): its name and signature, the
+- an API entry (``types.API_KINDS``: a function, class or API section): its name and signature, the
   chunk's heading -> its description;
 - a section: its heading, with the parent heading when the heading alone is short
   ("Examples") -> the section's text.
@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 
 from docsage.ingest.chunking import embed_text
 from docsage.ports import IndexReader
-from docsage.types import Chunk
+from docsage.types import API_KINDS, Chunk
 
-API_KINDS = frozenset({"api", "module", "class", "function"})
 MIN_PASSAGE_WORDS = 8
 SHORT_HEADING_WORDS = 3
 
