@@ -1,8 +1,8 @@
 """Training pairs mined from a collection's own chunks: (query-like text, passage).
 
 - a record (a JSONL line such as a SciFact abstract): its title -> its text;
-- an API entry (``types.API_KINDS``: a function, class or API section): its name and signature, the
-  chunk's heading -> its description;
+- an API entry (``types.API_KINDS``: a function, class or API section): its name and
+  signature, the chunk's heading -> its description;
 - a section: its heading, with the parent heading when the heading alone is short
   ("Examples") -> the section's text.
 
