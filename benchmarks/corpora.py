@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
-import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -44,11 +43,11 @@ from bench_data import (
     scifact,
     sqlalchemy_docs,
 )
-from report import Table, write_section
+from report import Table, means_table, paired_cells, write_section
 
 from docsage.app import Docsage
 from docsage.evals import metrics as m
-from docsage.evals.stats import bootstrap_ci, paired_bootstrap_diff
+from docsage.evals.stats import bootstrap_ci
 from docsage.fusion import rrf_fuse
 from docsage.ingest.sources import walk
 from docsage.settings import Settings
@@ -211,25 +210,19 @@ def run_corpus(corpus: Corpus, default: Docsage, previous: Docsage) -> list[Tabl
     }
     scored = {name: scores(corpus, run, cases) for name, run in runs.items()}
     columns = list(scored[DEFAULT])
-    quality = Table(
+    quality = means_table(
         f"{corpus.name}: {len(cases)} answerable questions, k=10 (index ready in {ingest_s:.0f} s)",
-        ["system", *columns],
+        "system",
+        scored,
     )
-    for name, values in scored.items():
-        quality.add(name, *(f"{statistics.fmean(values[c]):.3f}" for c in columns))
     diffs = Table(
         f"{corpus.name}: docsage default minus each other system, paired bootstrap 95% CI",
         ["against", *columns],
     )
     for name, values in scored.items():
-        if name == DEFAULT:
-            continue
-        cells = []
-        for col in columns:
-            mean, low, high = paired_bootstrap_diff(values[col], scored[DEFAULT][col])
-            cells.append(f"{mean:+.3f} [{low:+.2f}, {high:+.2f}]")
-        diffs.add(name, *cells)
-    mean, low, high = bootstrap_ci(scored[DEFAULT][columns[1]])
+        if name != DEFAULT:
+            diffs.add(name, *paired_cells(values, scored[DEFAULT]))
+    _, low, high = bootstrap_ci(scored[DEFAULT][columns[1]])
     quality.title += f"; default {columns[1]} 95% CI [{low:.2f}, {high:.2f}]"
     return [quality, diffs]
 

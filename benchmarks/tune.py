@@ -14,7 +14,6 @@ collection: the corpus is parsed once, and each system searches with its own vec
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -23,10 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_data import Case
 from corpora import CORPORA, Corpus, scores
-from report import Table, write_section
+from report import Table, means_table, paired_cells, write_section
 
 from docsage.app import Docsage
-from docsage.evals.stats import paired_bootstrap_diff
 from docsage.ingest.chunking import embed_text
 from docsage.settings import Settings
 
@@ -142,12 +140,11 @@ def main() -> None:
     specs = {"shipped all-MiniLM-L6-v2 int8": ""} | {n: f"onnx:{p}" for n, p in variants.items()}
     speeds = _speeds(args.home, specs, sample)
     columns = list(next(iter(runs.values())))
-    quality = Table(
+    quality = means_table(
         f"{corpus.name}: {len(cases)} questions, docsage search (hybrid, and dense alone), k=10",
-        ["embedder, mode", *columns],
+        "embedder, mode",
+        runs,
     )
-    for name, values in runs.items():
-        quality.add(name, *(f"{statistics.fmean(values[c]):.3f}" for c in columns))
     diffs = Table(
         f"{corpus.name}: tuned minus shipped in the same mode, paired bootstrap 95% CI",
         ["embedder, mode", *columns],
@@ -155,13 +152,8 @@ def main() -> None:
     shipped = "shipped all-MiniLM-L6-v2 int8"
     for name, values in runs.items():
         embedder, _, mode = name.rpartition(", ")
-        if embedder == shipped:
-            continue
-        cells = []
-        for col in columns:
-            mean, low, high = paired_bootstrap_diff(runs[f"{shipped}, {mode}"][col], values[col])
-            cells.append(f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]")
-        diffs.add(name, *cells)
+        if embedder != shipped:
+            diffs.add(name, *paired_cells(runs[f"{shipped}, {mode}"], values, digits=3))
     speed = Table(
         f"{corpus.name}: embedding speed, the same {len(sample)} chunks, models timed in turn, "
         f"best of {SPEED_ROUNDS}",
