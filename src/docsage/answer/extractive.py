@@ -239,14 +239,14 @@ def _addressing(question: str, quoted: list[tuple[Hit, str]]) -> list[tuple[Hit,
     ``ADDRESSES`` of the question words the best quote covers or ranked ``CLOSE`` to the lead."""
     if not quoted:
         return []
-    best = max(_coverage(question, h, q) for h, q in quoted)
-    (lead, lead_quote), rest = quoted[0], quoted[1:]
+    covers = [_coverage(question, h, q) for h, q in quoted]
+    lead, best = quoted[0][0], max(covers)
     return [
-        (lead, lead_quote),
+        quoted[0],
         *(
-            (h, q)
-            for h, q in rest
-            if h.score >= CLOSE * lead.score or _coverage(question, h, q) >= ADDRESSES * best
+            hq
+            for hq, cover in zip(quoted[1:], covers[1:], strict=True)
+            if hq[0].score >= CLOSE * lead.score or cover >= ADDRESSES * best
         ),
     ]
 
